@@ -1,0 +1,263 @@
+/* convened's front end: libsoup 3 server with the /ws WebSocket, the web
+ * client's static files, /healthz and /metrics. The protocol itself lives in
+ * the hub (orchestrator/lib); this file only moves frames. */
+#include "server.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "hub.h"
+#include "static.h"
+#include "token.h"
+#include "users.h"
+
+#define KEEPALIVE_SECONDS 30
+#define SHUTDOWN_GRACE_MS 3000
+
+struct _CnvServer
+{
+  GObject parent;
+  const CnvConfig *config;
+  SoupServer *soup;
+  CnvHub *hub;
+  GHashTable *conns;            /* session id -> Conn, owned */
+  GMainLoop *quit_loop;         /* set while shutting down */
+  guint grace_id;
+};
+
+G_DEFINE_TYPE (CnvServer, cnv_server, G_TYPE_OBJECT)
+
+/* One WebSocket connection. Owned by conns; freed after "closed". */
+typedef struct
+{
+  CnvServer *server;
+  SoupWebsocketConnection *ws;
+  char *session_id;
+} Conn;
+
+static void
+conn_free (gpointer p)
+{
+  Conn *c = p;
+
+  g_signal_handlers_disconnect_by_data (c->ws, c);
+  g_object_unref (c->ws);
+  g_free (c->session_id);
+  g_free (c);
+}
+
+static void
+conn_send (const char *text, gpointer user_data)
+{
+  Conn *c = user_data;
+
+  if (soup_websocket_connection_get_state (c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (c->ws, text);
+}
+
+static void
+conn_close (gushort code, const char *reason, gpointer user_data)
+{
+  Conn *c = user_data;
+
+  if (soup_websocket_connection_get_state (c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (c->ws, code, reason);
+}
+
+static void
+maybe_finish_shutdown (CnvServer * self)
+{
+  if (self->quit_loop && g_hash_table_size (self->conns) == 0)
+    g_main_loop_quit (self->quit_loop);
+}
+
+static void
+on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data)
+{
+  Conn *c = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  /* Binary frames go through the same checks and are refused as bad-json. */
+  cnv_hub_receive (c->server->hub, c->session_id, data ? data : "", len);
+}
+
+static void
+on_closed (SoupWebsocketConnection * ws, gpointer user_data)
+{
+  Conn *c = user_data;
+  CnvServer *self = c->server;
+  g_autofree char *id = g_strdup (c->session_id);
+
+  cnv_hub_disconnect (self->hub, id);
+  g_hash_table_remove (self->conns, id);
+  maybe_finish_shutdown (self);
+}
+
+static void
+on_error (SoupWebsocketConnection * ws, GError * error, gpointer user_data)
+{
+  g_debug ("websocket error: %s", error->message);
+}
+
+static void
+ws_handler (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * ws, gpointer user_data)
+{
+  CnvServer *self = user_data;
+  Conn *c;
+
+  if (self->quit_loop) {
+    soup_websocket_connection_close (ws, CNV_CLOSE_GOING_AWAY,
+        "server shutting down");
+    return;
+  }
+  c = g_new0 (Conn, 1);
+  c->server = self;
+  c->ws = g_object_ref (ws);
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      self->config->max_frame);
+  soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_SECONDS);
+  c->session_id = cnv_hub_connect (self->hub, conn_send, conn_close, c, NULL);
+  g_hash_table_insert (self->conns, c->session_id, c);
+  g_signal_connect (ws, "message", G_CALLBACK (on_message), c);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_closed), c);
+  g_signal_connect (ws, "error", G_CALLBACK (on_error), c);
+}
+
+static void
+healthz_handler (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+      "ok\n", 3);
+}
+
+static void
+metrics_handler (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  CnvServer *self = user_data;
+  char *text = cnv_hub_render_metrics (self->hub);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg,
+      "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_TAKE, text,
+      strlen (text));
+}
+
+static void
+static_handler (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  CnvServer *self = user_data;
+
+  cnv_static_serve (msg, self->config->web_dir, path);
+}
+
+CnvServer *
+cnv_server_new (const CnvConfig * config, GError ** error)
+{
+  g_autoptr (CnvServer) self = g_object_new (CNV_TYPE_SERVER, NULL);
+  g_autoptr (CnvUsers) users = NULL;
+  g_autoptr (GBytes) secret = NULL;
+
+  self->config = config;
+  secret = cnv_secret_load (config->data_dir, error);
+  if (!secret)
+    return NULL;
+  users = cnv_users_open (config->data_dir, error);
+  if (!users)
+    return NULL;
+  self->hub = cnv_hub_new (config, users, secret, NULL);
+  self->soup = soup_server_new ("server-header", "convened", NULL);
+  soup_server_add_websocket_handler (self->soup, "/ws", NULL, NULL,
+      ws_handler, self, NULL);
+  soup_server_add_handler (self->soup, "/healthz", healthz_handler, self,
+      NULL);
+  soup_server_add_handler (self->soup, "/metrics", metrics_handler, self,
+      NULL);
+  soup_server_add_handler (self->soup, "/", static_handler, self, NULL);
+  return g_steal_pointer (&self);
+}
+
+char *
+cnv_server_listen (CnvServer * self, GError ** error)
+{
+  g_autoptr (GSocketAddress) addr =
+      g_inet_socket_address_new_from_string (self->config->listen_host,
+      self->config->listen_port);
+  GSList *uris;
+  char *url;
+
+  if (!addr) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "invalid listen address %s", self->config->listen_host);
+    return NULL;
+  }
+  if (!soup_server_listen (self->soup, addr, 0, error))
+    return NULL;
+  uris = soup_server_get_uris (self->soup);
+  if (!uris) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no listening URI");
+    return NULL;
+  }
+  url = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return url;
+}
+
+static gboolean
+grace_expired (gpointer data)
+{
+  CnvServer *self = data;
+
+  self->grace_id = 0;
+  g_message ("shutdown: %u connection(s) did not close in time",
+      g_hash_table_size (self->conns));
+  g_main_loop_quit (self->quit_loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+cnv_server_shutdown (CnvServer * self, GMainLoop * loop)
+{
+  if (self->quit_loop)
+    return;
+  self->quit_loop = g_main_loop_ref (loop);
+  cnv_hub_close_all (self->hub, CNV_CLOSE_GOING_AWAY, "server shutting down");
+  self->grace_id = g_timeout_add (SHUTDOWN_GRACE_MS, grace_expired, self);
+  maybe_finish_shutdown (self);
+}
+
+static void
+cnv_server_dispose (GObject * object)
+{
+  CnvServer *self = CNV_SERVER (object);
+
+  if (self->grace_id)
+    g_source_remove (self->grace_id);
+  self->grace_id = 0;
+  if (self->soup)
+    soup_server_disconnect (self->soup);
+  g_clear_pointer (&self->conns, g_hash_table_unref);
+  g_clear_object (&self->hub);
+  g_clear_object (&self->soup);
+  g_clear_pointer (&self->quit_loop, g_main_loop_unref);
+  G_OBJECT_CLASS (cnv_server_parent_class)->dispose (object);
+}
+
+static void
+cnv_server_class_init (CnvServerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cnv_server_dispose;
+}
+
+static void
+cnv_server_init (CnvServer * self)
+{
+  self->conns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      conn_free);
+}

@@ -1,0 +1,54 @@
+/* Convene orchestrator configuration (GKeyFile + --set overrides). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CNV_CONFIG_ERROR (cnv_config_error_quark ())
+GQuark cnv_config_error_quark (void);
+
+typedef enum
+{
+  CNV_CONFIG_ERROR_INVALID,
+} CnvConfigError;
+
+typedef enum
+{
+  CNV_POLICY_OPEN,
+  CNV_POLICY_CONTACTS,
+} CnvPolicy;
+
+typedef struct
+{
+  /* [server] */
+  char *listen_host;
+  guint16 listen_port;
+  char *data_dir;
+  char *web_dir;
+  guint hello_timeout_ms;
+  /* [auth] */
+  CnvPolicy policy;
+  /* [ice] */
+  char **stun;
+  char **turn;
+  char *turn_secret;
+  gint64 turn_ttl;
+  gboolean allow_loopback;
+  /* [calls] ring-timeout, kept in ms so that tests can make it short */
+  guint ring_timeout_ms;
+  /* [limits] */
+  guint max_frame;
+  guint rate;
+  guint burst;
+} CnvConfig;
+
+CnvConfig *cnv_config_new_default (void);
+CnvConfig *cnv_config_load (const char *file, const char *const *sets,
+    GError ** error);
+void cnv_config_free (CnvConfig * config);
+const char *cnv_policy_to_string (CnvPolicy policy);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvConfig, cnv_config_free)
+
+G_END_DECLS

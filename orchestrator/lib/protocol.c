@@ -1,0 +1,468 @@
+/* Convene signaling protocol v1: table-driven validation of client frames
+ * (as Janus does with janus_json_parameter arrays) and builders of the
+ * server's messages. Everything here is a pure function of its input. */
+#include "protocol.h"
+
+#include <string.h>
+
+static const char *const error_names[CNV_ERR_COUNT] = {
+  [CNV_ERR_NONE] = "none",
+  [CNV_ERR_BAD_JSON] = "bad-json",
+  [CNV_ERR_BAD_MESSAGE] = "bad-message",
+  [CNV_ERR_UNKNOWN_TYPE] = "unknown-type",
+  [CNV_ERR_AUTH_REQUIRED] = "auth-required",
+  [CNV_ERR_AUTH_FAILED] = "auth-failed",
+  [CNV_ERR_TOKEN_EXPIRED] = "token-expired",
+  [CNV_ERR_UNKNOWN_USER] = "unknown-user",
+  [CNV_ERR_FORBIDDEN] = "forbidden",
+  [CNV_ERR_SELF_CALL] = "self-call",
+  [CNV_ERR_ALREADY_IN_CALL] = "already-in-call",
+  [CNV_ERR_UNKNOWN_CALL] = "unknown-call",
+  [CNV_ERR_BAD_STATE] = "bad-state",
+  [CNV_ERR_RATE_LIMITED] = "rate-limited",
+  [CNV_ERR_INTERNAL] = "internal",
+};
+
+static const char *const sdp_types[] = { "offer", "answer", NULL };
+
+static const CnvParam hello_params[] = {
+  {"token", CNV_PARAM_STRING, TRUE, CNV_MAX_TOKEN_LEN, NULL},
+  {"client", CNV_PARAM_TEXT, FALSE, CNV_MAX_CLIENT_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam call_params[] = {
+  {"to", CNV_PARAM_USER, TRUE, CNV_MAX_USER_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam call_id_params[] = {
+  {"call_id", CNV_PARAM_TEXT, TRUE, CNV_MAX_CALL_ID_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam sdp_params[] = {
+  {"call_id", CNV_PARAM_TEXT, TRUE, CNV_MAX_CALL_ID_LEN, NULL},
+  {"sdp_type", CNV_PARAM_ENUM, TRUE, 0, sdp_types},
+  {"sdp", CNV_PARAM_STRING, TRUE, CNV_MAX_SDP_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam ice_params[] = {
+  {"call_id", CNV_PARAM_TEXT, TRUE, CNV_MAX_CALL_ID_LEN, NULL},
+  {"candidate", CNV_PARAM_STRING, TRUE, CNV_MAX_CANDIDATE_LEN, NULL},
+  {"sdp_mline_index", CNV_PARAM_INT, TRUE, 0, NULL},
+  {"sdp_mid", CNV_PARAM_STRING, FALSE, CNV_MAX_SDP_MID_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam no_params[] = {
+  {NULL}
+};
+
+static const struct
+{
+  const char *name;
+  const CnvParam *params;
+} msg_specs[CNV_MSG_COUNT] = {
+  [CNV_MSG_HELLO] = {"hello", hello_params},
+  [CNV_MSG_CALL] = {"call", call_params},
+  [CNV_MSG_ACCEPT] = {"accept", call_id_params},
+  [CNV_MSG_REJECT] = {"reject", call_id_params},
+  [CNV_MSG_CANCEL] = {"cancel", call_id_params},
+  [CNV_MSG_HANGUP] = {"hangup", call_id_params},
+  [CNV_MSG_SDP] = {"sdp", sdp_params},
+  [CNV_MSG_ICE] = {"ice", ice_params},
+  [CNV_MSG_PING] = {"ping", no_params},
+};
+
+const char *
+cnv_error_code_to_string (CnvErrorCode code)
+{
+  if (code < 0 || code >= CNV_ERR_COUNT)
+    return "internal";
+  return error_names[code];
+}
+
+const char *
+cnv_msg_type_to_string (CnvMsgType type)
+{
+  if (type < 0 || type >= CNV_MSG_COUNT)
+    return NULL;
+  return msg_specs[type].name;
+}
+
+const CnvParam *
+cnv_protocol_params (CnvMsgType type)
+{
+  if (type < 0 || type >= CNV_MSG_COUNT)
+    return NULL;
+  return msg_specs[type].params;
+}
+
+gboolean
+cnv_user_name_is_valid (const char *name)
+{
+  gsize n = 0;
+
+  if (!name)
+    return FALSE;
+  for (const char *p = name; *p; p++, n++) {
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      return FALSE;
+  }
+  return n >= 1 && n <= CNV_MAX_USER_LEN;
+}
+
+static const char *
+node_type_name (JsonNode * node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    return "an object";
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    return "an array";
+  if (JSON_NODE_HOLDS_NULL (node))
+    return "null";
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_STRING:
+      return "a string";
+    case G_TYPE_BOOLEAN:
+      return "a boolean";
+    default:
+      return "a number";
+  }
+}
+
+static gboolean
+node_is (JsonNode * node, GType type)
+{
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+check_param (JsonNode * node, const CnvParam * p, char **message)
+{
+  const char *s;
+
+  if (p->kind == CNV_PARAM_INT) {
+    gint64 v;
+    if (!node_is (node, G_TYPE_INT64)) {
+      *message = g_strdup_printf ("field \"%s\" must be an integer, not %s",
+          p->name, node_type_name (node));
+      return FALSE;
+    }
+    v = json_node_get_int (node);
+    if (v < p->limit || v > G_MAXINT32) {
+      *message = g_strdup_printf ("field \"%s\" must be an integer in %"
+          G_GINT64_FORMAT "..%d", p->name, p->limit, G_MAXINT32);
+      return FALSE;
+    }
+    return TRUE;
+  }
+
+  if (!node_is (node, G_TYPE_STRING)) {
+    *message = g_strdup_printf ("field \"%s\" must be a string, not %s",
+        p->name, node_type_name (node));
+    return FALSE;
+  }
+  s = json_node_get_string (node);
+  switch (p->kind) {
+    case CNV_PARAM_STRING:
+      if ((gint64) strlen (s) > p->limit) {
+        *message = g_strdup_printf ("field \"%s\" is longer than %"
+            G_GINT64_FORMAT " bytes", p->name, p->limit);
+        return FALSE;
+      }
+      return TRUE;
+    case CNV_PARAM_TEXT:
+      if ((gint64) g_utf8_strlen (s, -1) > p->limit) {
+        *message = g_strdup_printf ("field \"%s\" is longer than %"
+            G_GINT64_FORMAT " characters", p->name, p->limit);
+        return FALSE;
+      }
+      return TRUE;
+    case CNV_PARAM_USER:
+      if (!cnv_user_name_is_valid (s)) {
+        *message = g_strdup_printf ("field \"%s\" must be a user name: 1-%d "
+            "characters of [A-Za-z0-9._-]", p->name, CNV_MAX_USER_LEN);
+        return FALSE;
+      }
+      return TRUE;
+    case CNV_PARAM_ENUM:
+      for (const char *const *c = p->choices; *c; c++)
+        if (strcmp (*c, s) == 0)
+          return TRUE;
+      {
+        g_autofree char *all = g_strjoinv ("\", \"", (char **) p->choices);
+        *message = g_strdup_printf ("field \"%s\" must be one of \"%s\"",
+            p->name, all);
+      }
+      return FALSE;
+    case CNV_PARAM_INT:
+    default:
+      break;
+  }
+  *message = g_strdup_printf ("field \"%s\" has an unsupported kind", p->name);
+  return FALSE;
+}
+
+gboolean
+cnv_protocol_validate (JsonObject * object, const CnvParam * params,
+    char **message)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+
+  /* Unknown fields first: a client must never smuggle "from" or similar. */
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &name, &node)) {
+    gboolean known = strcmp (name, "type") == 0;
+    for (const CnvParam * p = params; !known && p->name; p++)
+      known = strcmp (p->name, name) == 0;
+    if (!known) {
+      g_autofree char *shown = g_utf8_make_valid (name, MIN (strlen (name),
+              64));
+      *message = g_strdup_printf ("unknown field \"%s\"", shown);
+      return FALSE;
+    }
+  }
+  for (const CnvParam * p = params; p->name; p++) {
+    node = json_object_get_member (object, p->name);
+    if (!node) {
+      if (p->required) {
+        *message = g_strdup_printf ("missing field \"%s\"", p->name);
+        return FALSE;
+      }
+      continue;
+    }
+    if (!check_param (node, p, message))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* json-glib parses recursively; refuse deep nesting before it can exhaust
+ * the stack. Brackets inside strings do not count. */
+static gboolean
+depth_ok (const char *text, gsize len)
+{
+  int depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++) {
+    char ch = text[i];
+    if (in_string) {
+      if (ch == '\\')
+        i++;
+      else if (ch == '"')
+        in_string = FALSE;
+    } else if (ch == '"') {
+      in_string = TRUE;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > CNV_MAX_JSON_DEPTH)
+        return FALSE;
+    } else if (ch == '}' || ch == ']') {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+cnv_protocol_parse (const char *text, gsize len, CnvMsgType * type,
+    JsonObject ** object, CnvErrorCode * code, char **message, char **ref)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) err = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  JsonNode *type_node;
+  const char *type_name;
+
+  *object = NULL;
+  *ref = NULL;
+  *message = NULL;
+  *code = CNV_ERR_NONE;
+
+  if (!g_utf8_validate (text, len, NULL) || memchr (text, '\0', len)) {
+    *code = CNV_ERR_BAD_JSON;
+    *message = g_strdup ("frame is not valid UTF-8 text");
+    return FALSE;
+  }
+  if (!depth_ok (text, len)) {
+    *code = CNV_ERR_BAD_JSON;
+    *message = g_strdup_printf ("JSON nested deeper than %d levels",
+        CNV_MAX_JSON_DEPTH);
+    return FALSE;
+  }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, len, &err)) {
+    *code = CNV_ERR_BAD_JSON;
+    *message = g_strdup_printf ("invalid JSON: %s", err->message);
+    return FALSE;
+  }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    *code = CNV_ERR_BAD_JSON;
+    *message = g_strdup ("frame is not a JSON object");
+    return FALSE;
+  }
+  obj = json_node_get_object (root);
+  type_node = json_object_get_member (obj, "type");
+  if (!type_node) {
+    *code = CNV_ERR_BAD_MESSAGE;
+    *message = g_strdup ("missing field \"type\"");
+    return FALSE;
+  }
+  if (!node_is (type_node, G_TYPE_STRING)) {
+    *code = CNV_ERR_BAD_MESSAGE;
+    *message = g_strdup_printf ("field \"type\" must be a string, not %s",
+        node_type_name (type_node));
+    return FALSE;
+  }
+  type_name = json_node_get_string (type_node);
+  if (strlen (type_name) <= 64)
+    *ref = g_strdup (type_name);
+  for (int t = 0; t < CNV_MSG_COUNT; t++) {
+    if (strcmp (msg_specs[t].name, type_name) != 0)
+      continue;
+    if (!cnv_protocol_validate (obj, msg_specs[t].params, message)) {
+      *code = CNV_ERR_BAD_MESSAGE;
+      return FALSE;
+    }
+    *type = t;
+    *object = json_object_ref (obj);
+    return TRUE;
+  }
+  *code = CNV_ERR_UNKNOWN_TYPE;
+  *message = g_strdup ("unknown message type");
+  return FALSE;
+}
+
+char *
+cnv_msg_to_string (JsonBuilder * builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static JsonBuilder *
+begin (const char *type)
+{
+  JsonBuilder *b = json_builder_new_immutable ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  return b;
+}
+
+static void
+add_str (JsonBuilder * b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static char *
+finish (JsonBuilder * b)
+{
+  char *s;
+
+  json_builder_end_object (b);
+  s = cnv_msg_to_string (b);
+  g_object_unref (b);
+  return s;
+}
+
+char *
+cnv_msg_error (CnvErrorCode code, const char *message, const char *ref)
+{
+  JsonBuilder *b = begin ("error");
+
+  add_str (b, "code", cnv_error_code_to_string (code));
+  add_str (b, "message", message);
+  if (ref)
+    add_str (b, "ref", ref);
+  return finish (b);
+}
+
+char *
+cnv_msg_call_event (const char *type, const char *call_id, const char *peer)
+{
+  JsonBuilder *b = begin (type);
+
+  add_str (b, "call_id", call_id);
+  add_str (b, "peer", peer);
+  return finish (b);
+}
+
+char *
+cnv_msg_accepted (const char *call_id, const char *peer, const char *role)
+{
+  JsonBuilder *b = begin ("accepted");
+
+  add_str (b, "call_id", call_id);
+  add_str (b, "peer", peer);
+  add_str (b, "role", role);
+  return finish (b);
+}
+
+char *
+cnv_msg_ended (const char *call_id, const char *peer, const char *reason)
+{
+  JsonBuilder *b = begin ("ended");
+
+  add_str (b, "call_id", call_id);
+  add_str (b, "peer", peer);
+  add_str (b, "reason", reason);
+  return finish (b);
+}
+
+char *
+cnv_msg_presence (const char *user, const char *status, gint64 last_seen)
+{
+  JsonBuilder *b = begin ("presence");
+
+  add_str (b, "user", user);
+  add_str (b, "status", status);
+  json_builder_set_member_name (b, "last_seen");
+  json_builder_add_int_value (b, last_seen);
+  return finish (b);
+}
+
+char *
+cnv_msg_pong (void)
+{
+  return finish (begin ("pong"));
+}
+
+char *
+cnv_msg_relay (JsonObject * object, const char *peer)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonObject) copy = json_object_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+
+  /* "type" first so that logs read naturally; then peer, then the fields. */
+  json_object_set_string_member (copy, "type",
+      json_object_get_string_member (object, "type"));
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &name, &member)) {
+    if (strcmp (name, "type") == 0)
+      continue;
+    if (strcmp (name, "call_id") == 0)
+      json_object_set_string_member (copy, "peer", peer);
+    json_object_set_member (copy, name, json_node_copy (member));
+  }
+  json_node_set_object (node, copy);
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}

@@ -1,0 +1,103 @@
+/* Convene signaling protocol v1 (docs/protocol.md): validation tables and
+ * builders of server -> client messages. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CNV_ERR_NONE = 0,
+  CNV_ERR_BAD_JSON,
+  CNV_ERR_BAD_MESSAGE,
+  CNV_ERR_UNKNOWN_TYPE,
+  CNV_ERR_AUTH_REQUIRED,
+  CNV_ERR_AUTH_FAILED,
+  CNV_ERR_TOKEN_EXPIRED,
+  CNV_ERR_UNKNOWN_USER,
+  CNV_ERR_FORBIDDEN,
+  CNV_ERR_SELF_CALL,
+  CNV_ERR_ALREADY_IN_CALL,
+  CNV_ERR_UNKNOWN_CALL,
+  CNV_ERR_BAD_STATE,
+  CNV_ERR_RATE_LIMITED,
+  CNV_ERR_INTERNAL,
+  CNV_ERR_COUNT
+} CnvErrorCode;
+
+typedef enum
+{
+  CNV_MSG_HELLO,
+  CNV_MSG_CALL,
+  CNV_MSG_ACCEPT,
+  CNV_MSG_REJECT,
+  CNV_MSG_CANCEL,
+  CNV_MSG_HANGUP,
+  CNV_MSG_SDP,
+  CNV_MSG_ICE,
+  CNV_MSG_PING,
+  CNV_MSG_COUNT
+} CnvMsgType;
+
+typedef enum
+{
+  CNV_PARAM_STRING,             /* any string, max bytes */
+  CNV_PARAM_TEXT,               /* any string, max characters */
+  CNV_PARAM_USER,               /* 1..64 of [A-Za-z0-9._-] */
+  CNV_PARAM_INT,                /* integer >= min */
+  CNV_PARAM_ENUM,               /* one of choices */
+} CnvParamKind;
+
+typedef struct
+{
+  const char *name;
+  CnvParamKind kind;
+  gboolean required;
+  gint64 limit;                 /* strings: max length; integers: min value */
+  const char *const *choices;
+} CnvParam;
+
+#define CNV_MAX_USER_LEN 64
+#define CNV_MAX_CALL_ID_LEN 64
+#define CNV_MAX_SDP_LEN 60000
+#define CNV_MAX_CANDIDATE_LEN 1024
+#define CNV_MAX_SDP_MID_LEN 256
+#define CNV_MAX_TOKEN_LEN 8192
+#define CNV_MAX_CLIENT_LEN 64
+/* Deeper JSON is refused before json-glib's recursive parser sees it. */
+#define CNV_MAX_JSON_DEPTH 32
+
+const char *cnv_error_code_to_string (CnvErrorCode code);
+const char *cnv_msg_type_to_string (CnvMsgType type);
+gboolean cnv_user_name_is_valid (const char *name);
+
+/* Parses and validates one client frame. On success returns TRUE with
+ * @type and @object (owned by the caller) set. On failure returns FALSE with
+ * @code, @message (human readable, naming the field) and @ref (the message's
+ * "type" when it was a string, else NULL) set. */
+gboolean cnv_protocol_parse (const char *text, gsize len, CnvMsgType * type,
+    JsonObject ** object, CnvErrorCode * code, char **message, char **ref);
+
+/* Exposed for tests. */
+gboolean cnv_protocol_validate (JsonObject * object, const CnvParam * params,
+    char **message);
+const CnvParam *cnv_protocol_params (CnvMsgType type);
+
+/* Server -> client builders; each returns a newly allocated JSON text. */
+char *cnv_msg_error (CnvErrorCode code, const char *message, const char *ref);
+char *cnv_msg_call_event (const char *type, const char *call_id,
+    const char *peer);
+char *cnv_msg_accepted (const char *call_id, const char *peer,
+    const char *role);
+char *cnv_msg_ended (const char *call_id, const char *peer,
+    const char *reason);
+char *cnv_msg_presence (const char *user, const char *status,
+    gint64 last_seen);
+char *cnv_msg_pong (void);
+/* Relays an sdp or ice message: the validated client object plus "peer". */
+char *cnv_msg_relay (JsonObject * object, const char *peer);
+char *cnv_msg_to_string (JsonBuilder * builder);
+
+G_END_DECLS

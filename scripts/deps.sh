@@ -29,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$what" = test ] && [ ! -d "$here/tests/e2e/node_modules/playwright-core" ]; then
+if [ "$what" = test ] && [ ! -d "$here/tests/e2e/browser/node_modules/playwright-core" ]; then
   echo "deps: installing playwright-core (npm)"
-  (cd "$here/tests/e2e" && npm install --no-audit --no-fund --silent)
+  (cd "$here/tests/e2e/browser" && npm install --no-audit --no-fund --silent)
 fi

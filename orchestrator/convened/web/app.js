@@ -1,0 +1,505 @@
+// Convene browser client: sign-in, contacts with presence, 1:1 calls with camera,
+// mic and screen share. Protocol: docs/protocol.md.
+//
+// Deep links (also used by the end-to-end tests):
+//   ?token=T         sign in with T
+//   &call=USER       call USER once connected (once per page load)
+//   &autoaccept=1    accept incoming calls without a click
+//   &relay=1         iceTransportPolicy 'relay' (TURN only)
+//   &screen=1        share the screen from the start of each call
+
+import { Signaling } from './signaling.js';
+import { CallSession } from './call.js';
+import { StatsSampler, formatBitrate } from './stats.js';
+
+const params = new URLSearchParams(location.search);
+const opts = {
+  call: params.get('call'),
+  autoaccept: params.get('autoaccept') === '1',
+  relay: params.get('relay') === '1',
+  screen: params.get('screen') === '1',
+};
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  state: 'signed-out', // signed-out | connecting | idle | outgoing | incoming | in-call
+  user: null,
+  iceServers: [],
+  contacts: new Map(),
+  call: null, // { id, peer, direction, phase, session, role }
+  localStream: null,
+  screenStream: null,
+  micOn: true,
+  cameraOn: true,
+  lastError: null,
+  deepLinkDone: false,
+  signaling: null,
+  reconnectDelay: 1000,
+  statsTimer: null,
+  media: 'new',
+};
+
+// Read-only view for tests and debugging; the app's own objects stay private.
+Object.defineProperty(window, 'convene', {
+  value: Object.freeze({
+    get state() { return app.state; },
+    get user() { return app.user; },
+    get callId() { return app.call ? app.call.id : null; },
+    get peer() { return app.call ? app.call.peer : null; },
+    get role() { return app.call ? app.call.role || null : null; },
+    get connectionState() { return app.media; },
+    get lastError() { return app.lastError; },
+    get contacts() {
+      return [...app.contacts.values()].map((c) => ({ ...c }));
+    },
+  }),
+  writable: false,
+  configurable: false,
+});
+
+function setState(state) {
+  app.state = state;
+  document.body.dataset.state = state;
+  renderCall();
+  renderContacts();
+}
+
+function showError(text) {
+  app.lastError = text;
+  const el = $('error');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+// ---- sign-in and connection ------------------------------------------------
+
+function signIn(token) {
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  app.token = token;
+  connect();
+}
+
+function connect() {
+  setState('connecting');
+  setConn('connecting');
+  const sig = new Signaling(app.token);
+  app.signaling = sig;
+  sig.addEventListener('welcome', (e) => onWelcome(e.detail));
+  sig.addEventListener('presence', (e) => onPresence(e.detail));
+  sig.addEventListener('calling', (e) => onCalling(e.detail));
+  sig.addEventListener('ringing', (e) => onRinging(e.detail));
+  sig.addEventListener('incoming', (e) => onIncoming(e.detail));
+  sig.addEventListener('accepted', (e) => onAccepted(e.detail));
+  sig.addEventListener('ended', (e) => onEnded(e.detail));
+  sig.addEventListener('sdp', (e) => onSdp(e.detail));
+  sig.addEventListener('ice', (e) => onIce(e.detail));
+  sig.addEventListener('error', (e) => onServerError(e.detail));
+  sig.addEventListener('close', (e) => onClose(e.detail));
+  sig.connect();
+}
+
+function setConn(status) {
+  const el = $('conn-status');
+  el.dataset.status = status;
+  el.textContent = status;
+}
+
+function onWelcome(msg) {
+  app.user = msg.user;
+  app.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
+  app.contacts.clear();
+  for (const c of msg.contacts || []) app.contacts.set(c.user, { ...c });
+  app.reconnectDelay = 1000;
+  $('me').textContent = `Signed in as ${msg.user}`;
+  setConn('connected');
+  showError('');
+  setState('idle');
+  if (opts.call && !app.deepLinkDone) {
+    app.deepLinkDone = true;
+    startCall(opts.call);
+  }
+}
+
+function onClose({ code, reason }) {
+  setConn('disconnected');
+  if (app.call) teardownCall('connection lost');
+  if (code === 1008) {
+    // Policy close: bad or expired token. Retrying with it cannot succeed.
+    setState('signed-out');
+    showError(app.lastError || `Signed out by the server (${reason || 'policy'})`);
+    $('signin').hidden = false;
+    $('app').hidden = true;
+    return;
+  }
+  setState('connecting');
+  const delay = app.reconnectDelay;
+  app.reconnectDelay = Math.min(app.reconnectDelay * 2, 15000);
+  setTimeout(() => {
+    if (app.state === 'connecting') connect();
+  }, delay);
+}
+
+function onServerError(msg) {
+  showError(`${msg.code}: ${msg.message || ''}`.trim());
+  // A refused `call` leaves no call behind on the server.
+  if (msg.ref === 'call' && app.call && !app.call.id) teardownCall(msg.code);
+}
+
+// ---- contacts and presence -------------------------------------------------
+
+function onPresence(msg) {
+  const c = app.contacts.get(msg.user) || { user: msg.user };
+  c.status = msg.status;
+  c.last_seen = msg.last_seen;
+  app.contacts.set(msg.user, c);
+  renderContacts();
+}
+
+function lastSeenText(c) {
+  if (c.status === 'online') return 'online';
+  if (c.status === 'busy') return 'in a call';
+  if (!c.last_seen) return 'offline';
+  const s = Math.max(0, Math.round((Date.now() - c.last_seen) / 1000));
+  if (s < 60) return 'last seen just now';
+  if (s < 3600) return `last seen ${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `last seen ${Math.round(s / 3600)} h ago`;
+  return `last seen ${new Date(c.last_seen).toLocaleDateString()}`;
+}
+
+function renderContacts() {
+  const ul = $('contacts');
+  const names = [...app.contacts.keys()].sort();
+  const existing = new Map([...ul.children].map((li) => [li.dataset.user, li]));
+  for (const [name, li] of existing) if (!app.contacts.has(name)) li.remove();
+  for (const name of names) {
+    const c = app.contacts.get(name);
+    let li = existing.get(name);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.user = name;
+      li.innerHTML = '<span class="dot"></span><span class="who"><span class="name"></span>'
+        + '<span class="seen"></span></span><button class="call-button">Call</button>';
+      li.querySelector('.name').textContent = name;
+      li.querySelector('button').addEventListener('click', () => startCall(name));
+      li.querySelector('button').dataset.call = name;
+    }
+    ul.appendChild(li); // keeps the sorted order
+    li.dataset.status = c.status || 'offline';
+    li.querySelector('.seen').textContent = lastSeenText(c);
+    li.querySelector('button').disabled = app.state !== 'idle' || c.status !== 'online';
+  }
+}
+
+// ---- local media -----------------------------------------------------------
+
+async function getLocalMedia() {
+  if (app.localStream) return app.localStream;
+  const attempts = [{ audio: true, video: { width: 640, height: 480 } }, { audio: true }, { video: true }];
+  let stream = null;
+  for (const c of attempts) {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(c);
+      break;
+    } catch (err) {
+      showError(`camera/microphone: ${err.name}`);
+    }
+  }
+  // Without any device the call still works, receive-only.
+  app.localStream = stream || new MediaStream();
+  for (const t of app.localStream.getAudioTracks()) t.enabled = app.micOn;
+  for (const t of app.localStream.getVideoTracks()) t.enabled = app.cameraOn;
+  $('local-video').srcObject = app.localStream;
+  return app.localStream;
+}
+
+async function startScreen() {
+  if (app.screenStream || !app.call) return;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (err) {
+    showError(`screen share: ${err.name}`);
+    return;
+  }
+  if (!app.call) {
+    for (const t of stream.getTracks()) t.stop();
+    return;
+  }
+  app.screenStream = stream;
+  // The browser's own "Stop sharing" ends the track.
+  stream.getVideoTracks()[0].addEventListener('ended', () => stopScreen());
+  $('local-screen').srcObject = stream;
+  $('local-screen').hidden = false;
+  if (app.call.session) app.call.session.addScreen(stream);
+  renderCall();
+}
+
+function stopScreen() {
+  const stream = app.screenStream;
+  if (!stream) return;
+  app.screenStream = null;
+  if (app.call && app.call.session) app.call.session.removeScreen();
+  for (const t of stream.getTracks()) t.stop();
+  $('local-screen').srcObject = null;
+  $('local-screen').hidden = true;
+  renderCall();
+}
+
+function releaseLocalMedia() {
+  stopScreen();
+  if (app.localStream) for (const t of app.localStream.getTracks()) t.stop();
+  app.localStream = null;
+  $('local-video').srcObject = null;
+}
+
+// ---- calls -----------------------------------------------------------------
+
+async function startCall(peer) {
+  if (app.call || app.state !== 'idle') return;
+  app.call = { id: null, peer, direction: 'outgoing', phase: 'calling', session: null };
+  setState('outgoing');
+  await getLocalMedia();
+  if (!app.call) return;
+  if (opts.screen) await startScreen();
+  if (!app.call) return;
+  if (!app.signaling.send({ type: 'call', to: peer })) teardownCall('not connected');
+}
+
+function onCalling(msg) {
+  if (!app.call) {
+    // Hung up before the server named the call: cancel it now that it has a name.
+    app.signaling.send({ type: 'cancel', call_id: msg.call_id });
+    return;
+  }
+  if (app.call.direction !== 'outgoing' || app.call.id) return;
+  app.call.id = msg.call_id;
+  renderCall();
+}
+
+function onRinging(msg) {
+  if (!app.call || app.call.id !== msg.call_id) return;
+  app.call.phase = 'ringing';
+  renderCall();
+}
+
+function onIncoming(msg) {
+  if (app.call) {
+    // One call at a time: the server should not ring a busy user, but another tab
+    // of ours may have started a call a moment ago.
+    app.signaling.send({ type: 'reject', call_id: msg.call_id });
+    return;
+  }
+  app.call = { id: msg.call_id, peer: msg.peer, direction: 'incoming', phase: 'incoming', session: null };
+  setState('incoming');
+  if (opts.autoaccept) acceptCall();
+}
+
+async function acceptCall() {
+  const call = app.call;
+  if (!call || call.direction !== 'incoming' || call.phase !== 'incoming') return;
+  call.phase = 'accepting';
+  renderCall();
+  await getLocalMedia();
+  if (app.call !== call) return;
+  if (opts.screen) await startScreen();
+  if (app.call !== call) return;
+  app.signaling.send({ type: 'accept', call_id: call.id });
+}
+
+function rejectCall() {
+  const call = app.call;
+  if (!call || call.direction !== 'incoming') return;
+  app.signaling.send({ type: 'reject', call_id: call.id });
+  teardownCall('rejected');
+}
+
+function hangup() {
+  const call = app.call;
+  if (!call) return;
+  if (call.id) {
+    const type = call.direction === 'outgoing' && call.phase !== 'accepted' ? 'cancel' : 'hangup';
+    app.signaling.send({ type, call_id: call.id });
+  }
+  // The server confirms with `ended`; the UI does not wait for it.
+  teardownCall('hung up');
+}
+
+function onAccepted(msg) {
+  const call = app.call;
+  if (!call || call.id !== msg.call_id) return;
+  call.phase = 'accepted';
+  call.role = msg.role;
+  const session = new CallSession({
+    signaling: app.signaling,
+    callId: call.id,
+    peer: call.peer,
+    role: msg.role,
+    iceServers: app.iceServers,
+    relayOnly: opts.relay,
+    localStream: app.localStream || new MediaStream(),
+  });
+  call.session = session;
+  session.setMicEnabled(app.micOn);
+  session.setCameraEnabled(app.cameraOn);
+  session.addEventListener('remotestream', (e) => showRemote(call.peer, e.detail.slot, e.detail.stream));
+  session.addEventListener('remotestreamgone', (e) => removeRemote(call.peer, e.detail.slot));
+  session.addEventListener('connectionstate', (e) => {
+    app.media = e.detail.state;
+    renderCall();
+  });
+  session.addEventListener('error', (e) => showError(`media: ${e.detail.error && e.detail.error.message}`));
+  session.start();
+  if (app.screenStream) session.addScreen(app.screenStream);
+  app.media = 'new';
+  setState('in-call');
+  startStats(session);
+}
+
+function onEnded(msg) {
+  if (!app.call || (app.call.id && app.call.id !== msg.call_id)) return;
+  teardownCall(msg.reason);
+}
+
+function onSdp(msg) {
+  if (app.call && app.call.session && app.call.id === msg.call_id) app.call.session.handleSdp(msg);
+}
+
+function onIce(msg) {
+  if (app.call && app.call.session && app.call.id === msg.call_id) app.call.session.handleIce(msg);
+}
+
+function teardownCall(reason) {
+  const call = app.call;
+  app.call = null;
+  if (call && call.session) call.session.close();
+  stopStats();
+  releaseLocalMedia();
+  $('remote-videos').replaceChildren();
+  app.media = 'closed';
+  app.lastEnded = reason;
+  if (app.state !== 'connecting' && app.state !== 'signed-out') setState('idle');
+  const peer = call ? call.peer : '';
+  $('call-status').textContent = reason ? `Call with ${peer} ended (${reason})` : 'No call';
+}
+
+function showRemote(peer, slot, stream) {
+  const sel = `video[data-user="${CSS.escape(peer)}"][data-kind="${slot}"]`;
+  let v = $('remote-videos').querySelector(sel);
+  if (!v) {
+    v = document.createElement('video');
+    v.dataset.user = peer;
+    v.dataset.kind = slot;
+    v.autoplay = true;
+    v.playsInline = true;
+    // The screen share carries no sound; the camera element plays the peer's audio.
+    v.muted = slot === 'screen';
+    $('remote-videos').appendChild(v);
+  }
+  if (v.srcObject !== stream) v.srcObject = stream;
+  v.play().catch(() => {
+    // Autoplay with sound needs a user gesture; play muted rather than not at all.
+    v.muted = true;
+    v.play().catch(() => {});
+  });
+}
+
+function removeRemote(peer, slot) {
+  const v = $('remote-videos').querySelector(`video[data-user="${CSS.escape(peer)}"][data-kind="${slot}"]`);
+  if (v) v.remove();
+}
+
+// ---- stats panel -----------------------------------------------------------
+
+function startStats(session) {
+  stopStats();
+  const sampler = new StatsSampler(session.pc);
+  app.statsTimer = setInterval(async () => {
+    if (session.closed) return;
+    let s;
+    try {
+      s = await sampler.sample();
+    } catch {
+      return;
+    }
+    $('stat-path').textContent = s.path || '–';
+    $('stat-rtt').textContent = s.rtt === null ? '–' : `${Math.round(s.rtt * 1000)} ms`;
+    $('stat-send').textContent = formatBitrate(s.sendBps);
+    $('stat-recv').textContent = formatBitrate(s.recvBps);
+    $('stat-res').textContent = s.width ? `${s.width}×${s.height} @ ${Math.round(s.fps)} fps` : '–';
+    document.getElementById('stats').dataset.path = s.path || '';
+  }, 1000);
+}
+
+function stopStats() {
+  if (app.statsTimer) clearInterval(app.statsTimer);
+  app.statsTimer = null;
+  for (const id of ['stat-path', 'stat-rtt', 'stat-send', 'stat-recv', 'stat-res']) $(id).textContent = '–';
+}
+
+// ---- rendering -------------------------------------------------------------
+
+function renderCall() {
+  const call = app.call;
+  const inCall = !!(call && call.phase === 'accepted');
+  $('incoming').hidden = !(call && call.direction === 'incoming' && call.phase === 'incoming');
+  if (call && call.direction === 'incoming') $('incoming-text').textContent = `${call.peer} is calling…`;
+  const status = $('call-status');
+  if (call) {
+    if (call.phase === 'calling') status.textContent = `Calling ${call.peer}…`;
+    else if (call.phase === 'ringing') status.textContent = `Ringing ${call.peer}…`;
+    else if (call.phase === 'incoming') status.textContent = `Incoming call from ${call.peer}`;
+    else if (call.phase === 'accepting') status.textContent = `Connecting to ${call.peer}…`;
+    else status.textContent = `In call with ${call.peer} (media: ${app.media})`;
+  }
+  $('hangup-button').disabled = !call || call.phase === 'incoming';
+  $('hangup-button').textContent = call && call.phase !== 'accepted' && call.direction === 'outgoing' ? 'Cancel' : 'Hang up';
+  $('mute-button').disabled = !call;
+  $('camera-button').disabled = !call;
+  $('screen-button').disabled = !inCall;
+  $('mute-button').setAttribute('aria-pressed', String(!app.micOn));
+  $('mute-button').textContent = app.micOn ? 'Mute mic' : 'Unmute mic';
+  $('camera-button').setAttribute('aria-pressed', String(!app.cameraOn));
+  $('camera-button').textContent = app.cameraOn ? 'Camera off' : 'Camera on';
+  $('screen-button').setAttribute('aria-pressed', String(!!app.screenStream));
+  $('screen-button').textContent = app.screenStream ? 'Stop sharing' : 'Share screen';
+}
+
+function wireControls() {
+  $('signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token-input').value.trim();
+    if (token) signIn(token);
+  });
+  $('accept-button').addEventListener('click', () => acceptCall());
+  $('reject-button').addEventListener('click', () => rejectCall());
+  $('hangup-button').addEventListener('click', () => hangup());
+  $('mute-button').addEventListener('click', () => {
+    app.micOn = !app.micOn;
+    if (app.call && app.call.session) app.call.session.setMicEnabled(app.micOn);
+    else if (app.localStream) for (const t of app.localStream.getAudioTracks()) t.enabled = app.micOn;
+    renderCall();
+  });
+  $('camera-button').addEventListener('click', () => {
+    app.cameraOn = !app.cameraOn;
+    if (app.call && app.call.session) app.call.session.setCameraEnabled(app.cameraOn);
+    else if (app.localStream) for (const t of app.localStream.getVideoTracks()) t.enabled = app.cameraOn;
+    renderCall();
+  });
+  $('screen-button').addEventListener('click', () => {
+    if (app.screenStream) stopScreen();
+    else startScreen();
+  });
+  // Presence "last seen" texts age while the page is open.
+  setInterval(renderContacts, 30000);
+}
+
+wireControls();
+const token = params.get('token');
+if (token) {
+  signIn(token);
+} else {
+  $('signin').hidden = false;
+  setState('signed-out');
+}

@@ -1,0 +1,131 @@
+// browser-ui: the page as a user sees it. Presence of another user goes
+// online → busy → offline in the contact list; mute and camera buttons switch the
+// sender tracks; a call placed and accepted with the buttons carries video both ways;
+// hang up ends it on both pages. One screenshot goes to the build dir for a human.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  Convened, launchBrowser, newUserContext, openPage, pageMedia, lastPc, decoded, waitFor, note, cleanupAll,
+} from './harness.mjs';
+
+let server;
+let browser;
+let alice;
+let bob;
+let carol;
+
+test.after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  if (server) await server.stop();
+  cleanupAll();
+});
+
+async function contactStatus(page, user) {
+  return page.evaluate((u) => {
+    const li = document.querySelector(`#contacts li[data-user="${u}"]`);
+    return li ? li.dataset.status : null;
+  }, user);
+}
+
+test('convened and Chromium start, pages sign in', async () => {
+  server = await new Convened({ users: ['alice', 'bob', 'carol'] }).start();
+  browser = await launchBrowser();
+  alice = await openPage(await newUserContext(browser), `${server.url}/?token=${server.token('alice')}`);
+  await waitFor(() => alice.evaluate(() => window.convene.state === 'idle'), { what: 'alice signed in' });
+  assert.equal(await alice.evaluate(() => window.convene.user), 'alice');
+});
+
+test('contact list shows presence online → busy → offline', async () => {
+  const bobCtx = await newUserContext(browser);
+  bob = await openPage(bobCtx, `${server.url}/?token=${server.token('bob')}`);
+  await waitFor(async () => (await contactStatus(alice, 'bob')) === 'online', { what: 'bob online at alice' });
+  const carolCtx = await newUserContext(browser);
+  carol = await openPage(carolCtx, `${server.url}/?token=${server.token('carol')}&autoaccept=1`);
+  await waitFor(async () => (await contactStatus(alice, 'carol')) === 'online', { what: 'carol online at alice' });
+  // bob calls carol: both become busy for alice.
+  await bob.click('#contacts li[data-user="carol"] button');
+  await waitFor(async () => (await contactStatus(alice, 'bob')) === 'busy', { what: 'bob busy at alice' });
+  await waitFor(async () => (await contactStatus(alice, 'carol')) === 'busy', { what: 'carol busy at alice' });
+  await bob.click('#hangup-button');
+  await waitFor(async () => (await contactStatus(alice, 'bob')) === 'online', { what: 'bob online again at alice' });
+  await carol.context().close();
+  carol = null;
+  await waitFor(async () => (await contactStatus(alice, 'carol')) === 'offline', { what: 'carol offline at alice' });
+  const seen = await alice.evaluate(() => document.querySelector('#contacts li[data-user="carol"] .seen').textContent);
+  assert.match(seen, /offline|last seen/);
+});
+
+test('call with buttons: alice calls, bob accepts, video both ways', async () => {
+  const t0 = Date.now();
+  await alice.click('#contacts li[data-user="bob"] button');
+  await waitFor(() => bob.isVisible('#accept-button'), { what: 'bob sees the incoming call' });
+  const ringText = await bob.textContent('#incoming-text');
+  assert.match(ringText, /alice/);
+  await bob.click('#accept-button');
+  for (const [page, peer] of [[alice, 'bob'], [bob, 'alice']]) {
+    await waitFor(async () => {
+      const pc = lastPc(await pageMedia(page));
+      return pc && pc.connectionState === 'connected' && decoded(pc).some((f) => f > 10);
+    }, { timeout: 20000, what: `video from ${peer} decoded` });
+    const hasVideo = await page.evaluate((u) => {
+      const v = document.querySelector(`video[data-user="${u}"]`);
+      return !!v && v.videoWidth > 0 && !v.paused;
+    }, peer);
+    assert.ok(hasVideo, `a playing <video data-user="${peer}">`);
+  }
+  note(`call set up and video decoded on both pages in ${Date.now() - t0} ms`);
+  const pc = lastPc(await pageMedia(alice));
+  assert.equal(pc.selected.local, 'host');
+});
+
+test('mute and camera buttons switch the sender tracks', async () => {
+  const enabled = async (kind) => lastPc(await pageMedia(alice)).senders.filter((s) => s.kind === kind).map((s) => s.enabled);
+  assert.deepEqual(await enabled('audio'), [true]);
+  assert.deepEqual(await enabled('video'), [true]);
+  await alice.click('#mute-button');
+  assert.deepEqual(await enabled('audio'), [false]);
+  assert.equal(await alice.getAttribute('#mute-button', 'aria-pressed'), 'true');
+  await alice.click('#camera-button');
+  assert.deepEqual(await enabled('video'), [false]);
+  await alice.click('#mute-button');
+  await alice.click('#camera-button');
+  assert.deepEqual(await enabled('audio'), [true]);
+  assert.deepEqual(await enabled('video'), [true]);
+});
+
+test('screen share button adds a second video by renegotiation, and removes it', async () => {
+  // bob (the callee) shares, so the re-offer comes from the side that answered first.
+  await bob.click('#screen-button');
+  await waitFor(async () => {
+    const pc = lastPc(await pageMedia(alice));
+    const f = decoded(pc);
+    return f.length >= 2 && f.every((n) => n > 5);
+  }, { timeout: 20000, what: 'two decoding video tracks at alice' });
+  await waitFor(() => alice.evaluate(() => {
+    const v = document.querySelector('video[data-user="bob"][data-kind="screen"]');
+    return !!v && v.videoWidth >= 1280;
+  }), { what: 'a <video data-kind="screen"> at alice with the 1280-wide fake screen' });
+  const stats = await alice.textContent('#stat-path');
+  note(`stats panel path at alice: ${stats}`);
+  const out = path.join(process.env.CONVENE_BUILD_ROOT || '.', 'browser-ui-call.png');
+  await alice.screenshot({ path: out, fullPage: true });
+  note(`screenshot: ${out}`);
+  await bob.click('#screen-button');
+  await waitFor(() => alice.evaluate(() => !document.querySelector('video[data-user="bob"][data-kind="screen"]')),
+    { what: 'screen video removed at alice' });
+});
+
+test('hang up ends the call on both sides', async () => {
+  await bob.click('#hangup-button');
+  for (const page of [alice, bob]) {
+    await waitFor(() => page.evaluate(() => window.convene.state === 'idle' && !window.convene.callId), { what: 'idle after hangup' });
+    const pc = lastPc(await pageMedia(page));
+    assert.equal(pc.connectionState, 'closed');
+    assert.equal(await page.locator('#remote-videos video').count(), 0);
+  }
+  await waitFor(async () => (await contactStatus(alice, 'bob')) === 'online', { what: 'bob online after the call' });
+  const status = await alice.textContent('#call-status');
+  assert.match(status, /ended/);
+});

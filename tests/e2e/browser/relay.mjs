@@ -1,4 +1,5 @@
 // relay: calls through coturn with TURN REST credentials minted by convened.
+// (a0) Chromium relay-only ↔ Chromium: the credentials and coturn alone;
 // (a) Chromium relay-only ↔ gst peer: media flows and the selected pair is relayed;
 // (b) gst ↔ gst, one side --relay: media flows, that side reports a relay pair;
 // (c) convened minting with a secret coturn does not know: a relay-only Chromium
@@ -58,6 +59,28 @@ test('coturn and Chromium start', async () => {
   turn = await new Coturn({ secret: SECRET }).start();
   note(`coturn on ${turn.uri}`);
   browser = await launchBrowser();
+});
+
+// The same path between two browsers: proves convened's credentials against coturn
+// on their own, so a failure of (a) points at the gst side.
+test('(a0) Chromium relay-only calls another Chromium through coturn', async () => {
+  const server = await startServer(SECRET);
+  const bob = await signedInPage(server, 'bob', '&autoaccept=1');
+  const alice = await signedInPage(server, 'alice', '&relay=1');
+  await waitOnline(alice, 'bob', 'bob online at alice');
+  await alice.click('#contacts li[data-user="bob"] button');
+  await waitFor(async () => {
+    const pc = lastPc(await pageMedia(alice));
+    return pc && pc.connectionState === 'connected' && decoded(pc).some((f) => f > 10);
+  }, { timeout: 20000, what: 'relayed video decoded at alice' });
+  const pc = lastPc(await pageMedia(alice));
+  note(`Chromium: gathered=${JSON.stringify(pc.gathered)} selected=${JSON.stringify(pc.selected)}`);
+  assert.ok(pc.gathered.length > 0 && pc.gathered.every((t) => t === 'relay'), `only relay candidates: ${pc.gathered}`);
+  assert.equal(pc.selected.local, 'relay');
+  await alice.click('#hangup-button');
+  await waitFor(() => bob.evaluate(() => window.convene.state === 'idle'), { what: 'bob idle after hang-up' });
+  await alice.context().close();
+  await bob.context().close();
 });
 
 test('(a) Chromium relay-only calls a gst peer through coturn', async () => {

@@ -1,0 +1,99 @@
+/* Convene
+ * Copyright (C) 2026 Convene contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Shared between the element's files: the instance structure and the
+ * helpers one file implements for the other.  Not installed. */
+
+#ifndef __GST_SIGNAL_BRIDGE_PRIVATE_H__
+#define __GST_SIGNAL_BRIDGE_PRIVATE_H__
+
+#include <gst/gst.h>
+
+#include "gstsignalbridge.h"
+#include "gstsignaller.h"
+#include "congestion.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (gst_signal_bridge_debug);
+
+/* SESSION_LOCK protects the call: session_id, peer, offerer, in_call,
+ * call_sent, renegotiate, ice servers from the signaller.
+ * PADS_LOCK protects the pad counters and the encoder list.
+ * STATS_LOCK protects last_stats, stats_clock_id and the controller.
+ * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK. */
+#define SESSION_LOCK(s) g_mutex_lock (&(s)->session_lock)
+#define SESSION_UNLOCK(s) g_mutex_unlock (&(s)->session_lock)
+#define PADS_LOCK(s) g_mutex_lock (&(s)->pads_lock)
+#define PADS_UNLOCK(s) g_mutex_unlock (&(s)->pads_lock)
+#define STATS_LOCK(s) g_mutex_lock (&(s)->stats_lock)
+#define STATS_UNLOCK(s) g_mutex_unlock (&(s)->stats_lock)
+
+#define AUDIO_BITRATE 32000
+
+#define VIDEO_PT 96
+#define H264_PT 102
+#define OPUS_PT 111
+
+struct _GstSignalBridge
+{
+  GstBin parent;
+
+  GstElement *webrtcbin;
+  /* Set once the ICE agent has been configured (UPnP, local addresses). */
+  gboolean agent_configured;
+
+  /* Properties, protected by GST_OBJECT_LOCK */
+  gchar *call;
+  gboolean answer;
+  GstWebRTCICETransportPolicy ice_transport_policy;
+  gchar *stun_server;
+  gchar *turn_server;
+  gboolean allow_loopback;
+  gboolean decode;
+  GstSignalBridgeVideoCodec video_codec;
+  ConveneCongestionControl congestion_control;
+  guint video_bitrate;
+  guint min_video_bitrate;
+  guint max_video_bitrate;
+  GstConveneSignaller *signaller;
+
+  GMutex session_lock;          /* see SESSION_LOCK */
+  gchar *session_id;
+  gchar *peer;
+  gboolean offerer;
+  gboolean in_call;
+  gboolean had_call;
+  gboolean call_sent;
+  gboolean renegotiate;
+  gboolean signaller_running;
+
+  GMutex pads_lock;             /* see PADS_LOCK */
+  guint video_sink_count;
+  guint audio_sink_count;
+  guint video_src_count;
+  guint audio_src_count;
+  GList *video_encoders;        /* owned refs */
+
+  GMutex stats_lock;            /* see STATS_LOCK */
+  GstStructure *last_stats;
+  GstClockID stats_clock_id;
+  ConveneCongestionController cc;
+};
+
+/* gstsignalbridgepads.c */
+GstPad *gst_signal_bridge_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+void gst_signal_bridge_release_pad (GstElement * element, GstPad * pad);
+void gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
+    GstSignalBridge * self);
+
+G_END_DECLS
+
+#endif /* __GST_SIGNAL_BRIDGE_PRIVATE_H__ */

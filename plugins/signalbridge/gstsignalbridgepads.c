@@ -1,0 +1,381 @@
+/* Convene
+ * Copyright (C) 2026 Convene contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* signalbridge's pads: the encoding chain behind each request sink pad,
+ * and the decoding (or pass-through) behind each remote track's src pad. */
+
+#include "gstsignalbridge-private.h"
+
+#define GST_CAT_DEFAULT gst_signal_bridge_debug
+
+/* ---------------------------------------------------------------------- */
+/* Remote tracks */
+
+static GstPadProbeReturn
+drop_if_unlinked (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstPad *ghost = user_data;
+
+  /* A track nobody linked (a browser's extra screen share, say) must not
+   * stop the pipeline with not-linked. */
+  if (!gst_pad_is_linked (ghost))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video)
+{
+  GstPadTemplate *templ;
+  GstPad *ghost;
+  gchar *name;
+
+  PADS_LOCK (self);
+  if (video)
+    name = g_strdup_printf ("video_src_%u", self->video_src_count++);
+  else
+    name = g_strdup_printf ("audio_src_%u", self->audio_src_count++);
+  PADS_UNLOCK (self);
+
+  templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+      video ? "video_src_%u" : "audio_src_%u");
+  ghost = gst_ghost_pad_new_from_template (name, target, templ);
+  g_free (name);
+
+  gst_pad_add_probe (target,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      drop_if_unlinked, ghost, NULL);
+  gst_pad_set_active (ghost, TRUE);
+  GST_INFO_OBJECT (self, "exposing %s", GST_PAD_NAME (ghost));
+  gst_element_add_pad (GST_ELEMENT (self), ghost);
+}
+
+static void
+on_decoded_pad (GstElement * decodebin, GstPad * pad, GstSignalBridge * self)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *name;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (g_str_has_prefix (name, "video/"))
+    expose_src_pad (self, pad, TRUE);
+  else if (g_str_has_prefix (name, "audio/"))
+    expose_src_pad (self, pad, FALSE);
+  else
+    GST_WARNING_OBJECT (self, "ignoring decoded stream %" GST_PTR_FORMAT,
+        caps);
+  gst_caps_unref (caps);
+}
+
+void
+gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstSignalBridge * self)
+{
+  GstCaps *caps;
+  const gchar *media = NULL;
+  gboolean video, decode;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  if (!gst_caps_is_empty (caps))
+    media = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "media");
+  video = g_strcmp0 (media, "video") == 0;
+  if (!video && g_strcmp0 (media, "audio") != 0) {
+    GST_WARNING_OBJECT (self, "ignoring remote stream %" GST_PTR_FORMAT, caps);
+    gst_caps_unref (caps);
+    return;
+  }
+  gst_caps_unref (caps);
+
+  GST_OBJECT_LOCK (self);
+  decode = self->decode;
+  GST_OBJECT_UNLOCK (self);
+
+  if (decode) {
+    GstElement *decodebin = gst_element_factory_make ("decodebin", NULL);
+    GstPad *sinkpad;
+
+    if (decodebin == NULL)
+      goto fail_no_decodebin;
+    g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
+        self);
+    gst_bin_add (GST_BIN (self), decodebin);
+    gst_element_sync_state_with_parent (decodebin);
+    sinkpad = gst_element_get_static_pad (decodebin, "sink");
+    if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+      GST_WARNING_OBJECT (self, "could not link %s to a decoder",
+          GST_PAD_NAME (pad));
+    gst_object_unref (sinkpad);
+  } else {
+    expose_src_pad (self, pad, video);
+  }
+  return;
+
+fail_no_decodebin:
+  GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("decodebin is missing"),
+      (NULL));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Request pads */
+
+static GstElement *
+make_element (GstSignalBridge * self, const gchar * factory, GList ** made)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("Missing element '%s'", factory), (NULL));
+    return NULL;
+  }
+  *made = g_list_append (*made, e);
+  return e;
+}
+
+static void
+free_chain (gpointer chain)
+{
+  g_list_free_full (chain, gst_object_unref);
+}
+
+GstPad *
+gst_signal_bridge_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
+{
+  GstSignalBridge *self = GST_SIGNAL_BRIDGE (element);
+  gboolean video = templ->direction == GST_PAD_SINK
+      && g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ), "video_sink_%u");
+  GstSignalBridgeVideoCodec codec;
+  GList *made = NULL, *l;
+  GstElement *queue, *enc = NULL, *pay, *last;
+  GstCaps *rtpcaps;
+  GstPad *webrtc_pad = NULL, *paysrc, *target, *ghost;
+  GstPadTemplate *webrtc_templ;
+  guint bitrate;
+  gchar *padname;
+
+  if (templ->direction != GST_PAD_SINK)
+    return NULL;
+
+  GST_OBJECT_LOCK (self);
+  codec = self->video_codec;
+  bitrate = self->video_bitrate;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!(queue = make_element (self, "queue", &made)))
+    goto fail_elements;
+  last = queue;
+  if (video) {
+    GstElement *convert;
+
+    if (!(convert = make_element (self, "videoconvert", &made)))
+      goto fail_elements;
+    if (codec == GST_SIGNAL_BRIDGE_VIDEO_CODEC_H264) {
+      GstElement *filter;
+
+      if (!(enc = make_element (self, "x264enc", &made))
+          || !(filter = make_element (self, "capsfilter", &made))
+          || !(pay = make_element (self, "rtph264pay", &made)))
+        goto fail_elements;
+      gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+      gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
+      g_object_set (enc, "bitrate", MAX (1u, bitrate / 1000),
+          "key-int-max", 120, NULL);
+      {
+        /* Browsers all decode constrained baseline. */
+        GstCaps *c = gst_caps_from_string
+            ("video/x-h264,profile=constrained-baseline");
+        g_object_set (filter, "caps", c, NULL);
+        gst_caps_unref (c);
+      }
+      g_object_set (pay, "pt", H264_PT, "config-interval", -1, NULL);
+      gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode",
+          "zero-latency");
+      rtpcaps = gst_caps_from_string ("application/x-rtp,media=video,"
+          "encoding-name=H264,clock-rate=90000,payload=102,"
+          "packetization-mode=(string)1,profile-level-id=(string)42c01f");
+    } else {
+      if (!(enc = make_element (self, "vp8enc", &made))
+          || !(pay = make_element (self, "rtpvp8pay", &made)))
+        goto fail_elements;
+      /* Real-time: deadline=1 is "as fast as possible", CBR follows the
+       * bitrate we set, and errors are survivable. */
+      g_object_set (enc, "deadline", (gint64) 1, "cpu-used", 8,
+          "target-bitrate", (gint) bitrate, "keyframe-max-dist", 120,
+          "threads", 2, NULL);
+      gst_util_set_object_arg (G_OBJECT (enc), "end-usage", "cbr");
+      gst_util_set_object_arg (G_OBJECT (enc), "error-resilient", "default");
+      g_object_set (pay, "pt", VIDEO_PT, NULL);
+      gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+      rtpcaps = gst_caps_from_string ("application/x-rtp,media=video,"
+          "encoding-name=VP8,clock-rate=90000,payload=96");
+    }
+    gst_caps_set_simple (rtpcaps, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+  } else {
+    if (!make_element (self, "audioconvert", &made)
+        || !make_element (self, "audioresample", &made)
+        || !(enc = make_element (self, "opusenc", &made))
+        || !(pay = make_element (self, "rtpopuspay", &made)))
+      goto fail_elements;
+    g_object_set (enc, "bitrate", AUDIO_BITRATE, NULL);
+    g_object_set (pay, "pt", OPUS_PT, NULL);
+    rtpcaps = gst_caps_from_string ("application/x-rtp,media=audio,"
+        "encoding-name=OPUS,clock-rate=48000,payload=111");
+  }
+
+  for (l = made; l; l = l->next)
+    gst_bin_add (GST_BIN (self), l->data);
+  for (l = made; l && l->next; l = l->next) {
+    if (!gst_element_link (l->data, l->next->data)) {
+      gst_caps_unref (rtpcaps);
+      goto fail_link;
+    }
+  }
+  (void) last;
+
+  /* The caps become the transceiver's codec preferences, so an offer can be
+   * made before the first buffer has told webrtcbin what we send. */
+  webrtc_templ = gst_element_get_pad_template (self->webrtcbin, "sink_%u");
+  webrtc_pad = gst_element_request_pad (self->webrtcbin, webrtc_templ, NULL,
+      rtpcaps);
+  gst_caps_unref (rtpcaps);
+  if (webrtc_pad == NULL)
+    goto fail_webrtc_pad;
+  paysrc = gst_element_get_static_pad (pay, "src");
+  if (gst_pad_link (paysrc, webrtc_pad) != GST_PAD_LINK_OK) {
+    gst_object_unref (paysrc);
+    goto fail_link;
+  }
+  gst_object_unref (paysrc);
+
+  PADS_LOCK (self);
+  if (name)
+    padname = g_strdup (name);
+  else if (video)
+    padname = g_strdup_printf ("video_sink_%u", self->video_sink_count++);
+  else
+    padname = g_strdup_printf ("audio_sink_%u", self->audio_sink_count++);
+  if (video)
+    self->video_encoders = g_list_prepend (self->video_encoders,
+        gst_object_ref (enc));
+  PADS_UNLOCK (self);
+
+  target = gst_element_get_static_pad (queue, "sink");
+  ghost = gst_ghost_pad_new_from_template (padname, target, templ);
+  gst_object_unref (target);
+  g_free (padname);
+
+  /* Remember the chain so that release_pad can take it down again. */
+  /* The pad may outlive the elements' place in the bin (GstElement's dispose
+   * releases request pads after GstBin's has removed the children), so it
+   * holds its own references. */
+  g_list_foreach (made, (GFunc) gst_object_ref, NULL);
+  g_object_set_data_full (G_OBJECT (ghost), "signalbridge-chain", made,
+      free_chain);
+  g_object_set_data_full (G_OBJECT (ghost), "signalbridge-webrtc-pad",
+      webrtc_pad, gst_object_unref);
+  g_object_set_data (G_OBJECT (ghost), "signalbridge-encoder", enc);
+
+  for (l = made; l; l = l->next)
+    gst_element_sync_state_with_parent (l->data);
+
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (element, ghost);
+
+  SESSION_LOCK (self);
+  if (self->in_call)
+    self->renegotiate = TRUE;
+  SESSION_UNLOCK (self);
+
+  return ghost;
+
+fail_elements:
+  for (l = made; l; l = l->next)
+    gst_object_unref (gst_object_ref_sink (l->data));
+  g_list_free (made);
+  return NULL;
+
+fail_webrtc_pad:
+  GST_ELEMENT_WARNING (self, CORE, PAD, ("webrtcbin refused a new track"),
+      (NULL));
+  goto remove_made;
+
+fail_link:
+  GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+      ("Could not build the encoding chain"), (NULL));
+  if (webrtc_pad) {
+    gst_element_release_request_pad (self->webrtcbin, webrtc_pad);
+    gst_object_unref (webrtc_pad);
+  }
+remove_made:
+  for (l = made; l; l = l->next) {
+    gst_element_set_state (l->data, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), l->data);
+  }
+  g_list_free (made);
+  return NULL;
+}
+
+void
+gst_signal_bridge_release_pad (GstElement * element, GstPad * pad)
+{
+  GstSignalBridge *self = GST_SIGNAL_BRIDGE (element);
+  GList *chain, *l, *found;
+  GstPad *webrtc_pad;
+  GstElement *enc;
+
+  chain = g_object_steal_data (G_OBJECT (pad), "signalbridge-chain");
+  webrtc_pad = g_object_steal_data (G_OBJECT (pad), "signalbridge-webrtc-pad");
+  enc = g_object_get_data (G_OBJECT (pad), "signalbridge-encoder");
+
+  PADS_LOCK (self);
+  found = g_list_find (self->video_encoders, enc);
+  if (found) {
+    gst_object_unref (found->data);
+    self->video_encoders = g_list_delete_link (self->video_encoders, found);
+  }
+  PADS_UNLOCK (self);
+
+  gst_element_remove_pad (element, pad);
+
+  /* webrtcbin blocks its sink pads until negotiation: deactivating the pad
+   * first wakes our streaming thread, which would otherwise hold the stream
+   * lock that stopping the chain's queue waits for. */
+  if (webrtc_pad)
+    gst_pad_set_active (webrtc_pad, FALSE);
+
+  for (l = chain; l; l = l->next) {
+    if (GST_OBJECT_PARENT (l->data) != GST_OBJECT (self))
+      continue;
+    gst_element_set_state (l->data, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), l->data);
+  }
+  free_chain (chain);
+
+  if (webrtc_pad) {
+    if (GST_OBJECT_PARENT (webrtc_pad) == GST_OBJECT (self->webrtcbin))
+      gst_element_release_request_pad (self->webrtcbin, webrtc_pad);
+    gst_object_unref (webrtc_pad);
+  }
+
+  SESSION_LOCK (self);
+  if (self->in_call)
+    self->renegotiate = TRUE;
+  SESSION_UNLOCK (self);
+}
+

@@ -1,0 +1,387 @@
+/* Convene
+ * Copyright (C) 2026 Convene contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* signalbridge without a signalling server: creation, properties, request
+ * pads, state cycling, the error paths of a bad or unreachable server, and
+ * the element-free congestion controller and ICE server URL maths. */
+
+#include <math.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "congestion.h"
+#include "iceservers.h"
+
+/* Waits up to @timeout for an ERROR on @bus; returns it or NULL. */
+static GstMessage *
+wait_for_error (GstBus * bus, GstClockTime timeout)
+{
+  return gst_bus_timed_pop_filtered (bus, timeout, GST_MESSAGE_ERROR);
+}
+
+GST_START_TEST (test_create_and_properties)
+{
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  gchar *s = NULL;
+  gboolean b;
+  guint u;
+  gint policy;
+  GObject *signaller = NULL;
+
+  fail_unless (e != NULL);
+
+  g_object_set (e, "uri", "ws://127.0.0.1:1/ws", "token", "abc",
+      "call", "bob", "answer", TRUE, "allow-loopback", TRUE,
+      "stun-server", "stun://127.0.0.1:3478",
+      "turn-server", "turn://u:p@127.0.0.1:3478", "decode", FALSE,
+      "video-bitrate", 500000, NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "ice-transport-policy", "relay");
+  gst_util_set_object_arg (G_OBJECT (e), "video-codec", "h264");
+  gst_util_set_object_arg (G_OBJECT (e), "congestion-control", "none");
+
+  g_object_get (e, "uri", &s, NULL);
+  fail_unless_equals_string (s, "ws://127.0.0.1:1/ws");
+  g_free (s);
+  g_object_get (e, "token", &s, NULL);
+  fail_unless_equals_string (s, "abc");
+  g_free (s);
+  g_object_get (e, "call", &s, NULL);
+  fail_unless_equals_string (s, "bob");
+  g_free (s);
+  g_object_get (e, "stun-server", &s, NULL);
+  fail_unless_equals_string (s, "stun://127.0.0.1:3478");
+  g_free (s);
+  g_object_get (e, "answer", &b, NULL);
+  fail_unless (b);
+  g_object_get (e, "allow-loopback", &b, NULL);
+  fail_unless (b);
+  g_object_get (e, "decode", &b, NULL);
+  fail_unless (!b);
+  g_object_get (e, "video-bitrate", &u, NULL);
+  fail_unless_equals_int (u, 500000);
+  g_object_get (e, "ice-transport-policy", &policy, NULL);
+  fail_unless_equals_int (policy, GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY);
+  g_object_get (e, "signaller", &signaller, NULL);
+  fail_unless (signaller != NULL);
+  g_object_unref (signaller);
+
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_request_release_pads)
+{
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  GstPad *v0, *v1, *a0;
+
+  v0 = gst_element_request_pad_simple (e, "video_sink_%u");
+  v1 = gst_element_request_pad_simple (e, "video_sink_%u");
+  a0 = gst_element_request_pad_simple (e, "audio_sink_%u");
+  fail_unless (v0 && v1 && a0);
+  fail_unless_equals_string (GST_PAD_NAME (v0), "video_sink_0");
+  fail_unless_equals_string (GST_PAD_NAME (v1), "video_sink_1");
+  fail_unless_equals_string (GST_PAD_NAME (a0), "audio_sink_0");
+  fail_unless (gst_element_request_pad_simple (e, "video_src_%u") == NULL);
+
+  gst_element_release_request_pad (e, v1);
+  gst_object_unref (v1);
+  fail_unless (gst_element_get_static_pad (e, "video_sink_1") == NULL);
+
+  gst_element_release_request_pad (e, v0);
+  gst_object_unref (v0);
+  gst_element_release_request_pad (e, a0);
+  gst_object_unref (a0);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* gst-launch's "src ! s." must pick the request template by caps. */
+GST_START_TEST (test_link_by_caps)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch ("signalbridge name=s "
+      "videotestsrc ! s. audiotestsrc ! s.", &err);
+  GstElement *s;
+  GstPad *pad;
+
+  fail_unless (pipe != NULL, "%s", err ? err->message : "");
+  s = gst_bin_get_by_name (GST_BIN (pipe), "s");
+  pad = gst_element_get_static_pad (s, "video_sink_0");
+  fail_unless (pad != NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (s, "audio_sink_0");
+  fail_unless (pad != NULL);
+  gst_object_unref (pad);
+  gst_object_unref (s);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
+/* Raw video pushed before any call is queued and encoded, not refused. */
+GST_START_TEST (test_harness_push)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("signalbridge",
+      "video_sink_%u", NULL);
+  GstBuffer *buf;
+  gint i;
+
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=I420,width=64,height=48,framerate=30/1");
+  for (i = 0; i < 5; i++) {
+    buf = gst_harness_create_buffer (h, 64 * 48 * 3 / 2);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static const GstState cycle[] = {
+  GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING, GST_STATE_PAUSED,
+  GST_STATE_READY, GST_STATE_NULL, GST_STATE_PLAYING, GST_STATE_NULL,
+};
+
+/* No server at all: every state must be reachable without crash or hang. */
+GST_START_TEST (test_states)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+  guint i;
+
+  g_object_set (src, "is-live", TRUE, NULL);
+  g_object_set (e, "uri", "ws://127.0.0.1:1/ws", "allow-loopback", TRUE,
+      NULL);
+  gst_bin_add_many (GST_BIN (pipe), src, e, NULL);
+  fail_unless (gst_element_link (src, e));
+
+  for (i = 0; i < G_N_ELEMENTS (cycle); i++) {
+    GstStateChangeReturn ret = gst_element_set_state (pipe, cycle[i]);
+    GstState state;
+
+    fail_if (ret == GST_STATE_CHANGE_FAILURE);
+    ret = gst_element_get_state (pipe, &state, NULL, 10 * GST_SECOND);
+    fail_if (ret == GST_STATE_CHANGE_FAILURE);
+    fail_if (ret == GST_STATE_CHANGE_ASYNC, "stuck going to %s",
+        gst_element_state_get_name (cycle[i]));
+  }
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
+static void
+check_error_for_uri (const gchar * uri, GQuark domain, gint code)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  GError *err = NULL;
+
+  if (uri)
+    g_object_set (e, "uri", uri, "token", "t", NULL);
+  gst_bin_add (GST_BIN (pipe), e);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+
+  msg = wait_for_error (bus, 10 * GST_SECOND);
+  fail_unless (msg != NULL, "no error for %s", GST_STR_NULL (uri));
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (e));
+  gst_message_parse_error (msg, &err, NULL);
+  GST_INFO ("error for %s: %s", GST_STR_NULL (uri), err->message);
+  fail_unless (err->domain == domain && err->code == code,
+      "unexpected error %s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+
+GST_START_TEST (test_bad_uri)
+{
+  check_error_for_uri ("not a uri", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  check_error_for_uri ("http://127.0.0.1/ws", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  check_error_for_uri (NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unreachable_server)
+{
+  /* Port 1 on loopback: nothing listens, the connection is refused. */
+  check_error_for_uri ("ws://127.0.0.1:1/ws", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ_WRITE);
+}
+
+GST_END_TEST;
+
+/* ---------------------------------------------------------------------- */
+/* Congestion controller maths */
+
+typedef struct
+{
+  ConveneCongestionControl mode;
+  guint min, max, start;
+  gdouble loss, rtt;
+  guint expected;
+} CcCase;
+
+static const CcCase cc_cases[] = {
+  /* fixed: reports change nothing */
+  {CONVENE_CONGESTION_CONTROL_NONE, 100000, 2000000, 1000000, 0.5, 1.0,
+      1000000},
+  /* clean path: +8 % (+1) */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.0, 0.05,
+      1080001},
+  /* 1.9 % loss is still clean */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.019,
+      0.05, 1080001},
+  /* between 2 % and 10 %: hold */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.05, 0.05,
+      1000000},
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.10, 0.05,
+      1000000},
+  /* 20 % loss: x (1 - 0.1) */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.20, 0.05,
+      900000},
+  /* total loss: halve */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 1.0, 0.05,
+      500000},
+  /* never below min */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 800000, 2000000, 1000000, 1.0, 0.05,
+      800000},
+  /* never above max */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 1050000, 1000000, 0.0, 0.05,
+      1050000},
+  /* first report with a high RTT: it is the baseline, not growth -> but it
+   * is above 2x min_rtt only if min_rtt is lower; first sample sets it */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 0.0, 0.6,
+      1080001},
+  /* garbage from the network is treated as "no loss" */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, NAN, NAN,
+      1080001},
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, -3.0, -1.0,
+      1080001},
+  /* loss above 1 is clamped to 1 */
+  {CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000, 7.0, 0.05,
+      500000},
+  /* start outside the range is clamped */
+  {CONVENE_CONGESTION_CONTROL_NONE, 100000, 2000000, 9000000, 0.0, 0.0,
+      2000000},
+  /* swapped range still works */
+  {CONVENE_CONGESTION_CONTROL_NONE, 2000000, 100000, 50000, 0.0, 0.0, 100000},
+};
+
+GST_START_TEST (test_congestion_table)
+{
+  const CcCase *c = &cc_cases[__i__];
+  ConveneCongestionController cc;
+  guint got;
+
+  convene_congestion_controller_init (&cc, c->mode, c->min, c->max, c->start);
+  got = convene_congestion_controller_update (&cc, c->loss, c->rtt);
+  fail_unless_equals_int (got, c->expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_congestion_sequences)
+{
+  ConveneCongestionController cc;
+  guint i, got = 0;
+
+  /* A clean path converges to the maximum... */
+  convene_congestion_controller_init (&cc,
+      CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 300000);
+  for (i = 0; i < 100; i++)
+    got = convene_congestion_controller_update (&cc, 0.0, 0.02);
+  fail_unless_equals_int (got, 2000000);
+
+  /* ...heavy loss brings it to the minimum... */
+  for (i = 0; i < 100; i++)
+    got = convene_congestion_controller_update (&cc, 0.5, 0.02);
+  fail_unless_equals_int (got, 100000);
+
+  /* ...and RTT growth alone backs off: baseline 20 ms, now 500 ms. */
+  convene_congestion_controller_init (&cc,
+      CONVENE_CONGESTION_CONTROL_LOSS_BASED, 100000, 2000000, 1000000);
+  convene_congestion_controller_update (&cc, 0.05, 0.02);
+  got = convene_congestion_controller_update (&cc, 0.0, 0.5);
+  fail_unless_equals_int (got, 850000);
+}
+
+GST_END_TEST;
+
+/* ---------------------------------------------------------------------- */
+/* ICE server URLs from welcome.ice_servers */
+
+typedef struct
+{
+  const gchar *url, *user, *cred, *expected;
+} IceCase;
+
+static const IceCase ice_cases[] = {
+  {"stun:127.0.0.1:3478", NULL, NULL, "stun://127.0.0.1:3478"},
+  {"stun:stun.example.org", NULL, NULL, "stun://stun.example.org"},
+  {"turn:127.0.0.1:3478?transport=udp", "1700000000:alice", "ab/c+d==",
+      "turn://1700000000%3Aalice:ab%2Fc%2Bd%3D%3D@127.0.0.1:3478?transport=udp"},
+  {"turns:turn.example.org:5349", "u", "p", "turns://u:p@turn.example.org:5349"},
+  {"turn://127.0.0.1:3478", "u", "p", "turn://u:p@127.0.0.1:3478"},
+  {"turn:127.0.0.1:3478", NULL, "p", NULL},
+  {"turn:127.0.0.1:3478", "u", NULL, NULL},
+  {"http://example.org", NULL, NULL, NULL},
+  {"stun:", NULL, NULL, NULL},
+  {"stun:evil@host", NULL, NULL, NULL},
+  {"turn:host/path", "u", "p", NULL},
+  {NULL, NULL, NULL, NULL},
+};
+
+GST_START_TEST (test_ice_server_urls)
+{
+  const IceCase *c = &ice_cases[__i__];
+  gchar *got = convene_ice_server_url_to_uri (c->url, c->user, c->cred);
+
+  fail_unless_equals_string (got, c->expected);
+  g_free (got);
+}
+
+GST_END_TEST;
+
+static Suite *
+signalbridge_suite (void)
+{
+  Suite *s = suite_create ("signalbridge");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_create_and_properties);
+  tcase_add_test (tc, test_request_release_pads);
+  tcase_add_test (tc, test_link_by_caps);
+  tcase_add_test (tc, test_harness_push);
+  tcase_add_test (tc, test_states);
+  tcase_add_test (tc, test_bad_uri);
+  tcase_add_test (tc, test_unreachable_server);
+  tcase_add_loop_test (tc, test_congestion_table, 0, G_N_ELEMENTS (cc_cases));
+  tcase_add_test (tc, test_congestion_sequences);
+  tcase_add_loop_test (tc, test_ice_server_urls, 0, G_N_ELEMENTS (ice_cases));
+  return s;
+}
+
+GST_CHECK_MAIN (signalbridge);

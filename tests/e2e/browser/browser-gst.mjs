@@ -1,7 +1,9 @@
 // browser-gst: headless Chromium calls a GStreamer peer (convene-testpeer, webrtcbin
 // through signalbridge) with camera, mic and a screen share. Each side must decode
 // the other's video, judged from the receiver: Chromium's getStats() on one side,
-// the peer's own per-second JSON report on the other.
+// the peer's own per-second JSON report on the other. Then the other direction: a gst
+// peer calls Chromium, which answers, and Chromium's screen share is a renegotiation
+// that Chromium offers to the webrtcbin that made the first offer.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,10 +15,12 @@ let server;
 let browser;
 let page;
 let peer;
+let caller;
 
 test.after(async () => {
   if (browser) await browser.close().catch(() => {});
   if (peer) await peer.stop();
+  if (caller) await caller.stop();
   if (server) await server.stop();
   cleanupAll();
 });
@@ -35,7 +39,7 @@ async function rising(sample, what, timeout = 15000) {
 }
 
 test('convened, the gst peer (answering) and Chromium start', async () => {
-  server = await new Convened({ users: ['alice', 'bob'] }).start();
+  server = await new Convened({ users: ['alice', 'bob', 'carol'] }).start();
   peer = new TestPeer(['--uri', server.wsUrl, '--token', server.token('bob'), '--answer', '--allow-loopback'], 'testpeer-bob').start();
   browser = await launchBrowser();
   const ctx = await newUserContext(browser);
@@ -99,4 +103,28 @@ test('hang up from Chromium ends the call', async () => {
   await waitFor(() => page.evaluate(() => window.convene.state === 'idle'), { what: 'Chromium idle' });
   await waitFor(() => peer.last && peer.last.state !== 'accepted', { timeout: 10000, what: `gst peer leaves the call; ${peer.describe()}` });
   assert.ok(peer.alive(), `the gst peer survives the hang-up; ${peer.describe()}`);
+});
+
+test('a gst peer calls Chromium; Chromium answers, then re-offers to add its screen', async () => {
+  await page.goto(`${server.url}/?token=${server.token('alice')}&autoaccept=1&screen=1`);
+  await waitFor(() => page.evaluate(() => window.convene.state === 'idle'), { what: 'alice signed in again' });
+  const t0 = Date.now();
+  caller = new TestPeer(['--uri', server.wsUrl, '--token', server.token('carol'), '--call', 'alice', '--allow-loopback'], 'testpeer-carol').start();
+  await waitFor(async () => {
+    const pc = lastPc(await pageMedia(page));
+    return pc && pc.connectionState === 'connected' && decoded(pc).some((f) => f > 0);
+  }, { timeout: 30000, what: `carol's video decoded in Chromium; ${caller.describe()}` });
+  note(`gst caller start → first frame decoded in Chromium: ${Date.now() - t0} ms`);
+  assert.equal(await page.evaluate(() => window.convene.role), 'answerer');
+  await waitFor(() => {
+    const f = (caller.last && caller.last.video_frames) || [];
+    return caller.last.video_tracks >= 2 && f.length >= 2 && f.every((n) => n > 10);
+  }, { timeout: 30000, what: `Chromium's camera and screen decoded by the gst caller; ${caller.describe()}` });
+  note(`gst caller: ${JSON.stringify(caller.last)}`);
+  const pc = lastPc(await pageMedia(page));
+  assert.equal(pc.signalingState, 'stable');
+  await caller.stop();
+  caller = null;
+  // The caller's connection closing ends the call ('disconnected') for Chromium.
+  await waitFor(() => page.evaluate(() => window.convene.state === 'idle'), { timeout: 15000, what: 'Chromium idle after the caller left' });
 });

@@ -107,8 +107,12 @@ test('screen share button adds a second video by renegotiation, and removes it',
     const v = document.querySelector('video[data-user="bob"][data-kind="screen"]');
     return !!v && v.videoWidth >= 1280;
   }), { what: 'a <video data-kind="screen"> at alice with the 1280-wide fake screen' });
-  const stats = await alice.textContent('#stat-path');
-  note(`stats panel path at alice: ${stats}`);
+  // The stats panel (sampled each second) follows: direct path, the screen's size.
+  await waitFor(() => alice.evaluate(() => document.getElementById('stat-res').textContent.startsWith('1280')
+    && document.getElementById('stat-recv').textContent !== '–'), { what: 'stats panel shows the screen share' });
+  const panel = await alice.evaluate(() => [...document.querySelectorAll('#stats tr')].map((r) => `${r.cells[0].textContent}=${r.cells[1].textContent}`).join(', '));
+  note(`stats panel at alice: ${panel}`);
+  assert.equal(await alice.textContent('#stat-path'), 'direct');
   const out = path.join(process.env.CONVENE_BUILD_ROOT || '.', 'browser-ui-call.png');
   await alice.screenshot({ path: out, fullPage: true });
   note(`screenshot: ${out}`);
@@ -128,4 +132,7 @@ test('hang up ends the call on both sides', async () => {
   await waitFor(async () => (await contactStatus(alice, 'bob')) === 'online', { what: 'bob online after the call' });
   const status = await alice.textContent('#call-status');
   assert.match(status, /ended/);
+  for (const page of [alice, bob]) {
+    assert.deepEqual(page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error')), []);
+  }
 });

@@ -28,7 +28,7 @@ test.after(async () => {
 
 async function startServer(secret) {
   const s = await new Convened({
-    users: ['alice', 'bob'],
+    users: ['alice', 'bob', 'carol'],
     sets: [`ice.turn=${turn.uri}`, `ice.turn-secret=${secret}`],
   }).start();
   servers.push(s);
@@ -106,14 +106,17 @@ test('(a) Chromium relay-only calls a gst peer through coturn', async () => {
   assert.ok(pc.selected.local === 'relay' || pc.selected.remote === 'relay', `relayed pair: ${JSON.stringify(pc.selected)}`);
   await page.click('#hangup-button');
   await page.context().close();
+  await bob.stop();
 });
 
 test('(b) gst ↔ gst with --relay on the caller', async () => {
   const server = await startServer(SECRET);
   const bob = startPeer(server, 'bob', ['--answer']);
-  // The callee must be connected before the call, or the call ends 'offline'.
-  await waitFor(() => bob.last || bob.proc.output.some((l) => /welcome|connected|idle/i.test(l)),
-    { timeout: 15000, what: `bob's testpeer signed in; ${bob.describe()}` });
+  // The callee must be connected before the call, or the call ends 'offline': a page
+  // signed in as carol watches bob's presence, whatever the test peer prints.
+  const watcher = await signedInPage(server, 'carol');
+  await waitOnline(watcher, 'bob', `bob online; ${bob.describe()}`);
+  await watcher.context().close();
   const alice = startPeer(server, 'alice', ['--call', 'bob', '--relay', '--turn-server', turn.uri]);
   await waitFor(() => {
     const a = alice.last;
@@ -124,6 +127,8 @@ test('(b) gst ↔ gst with --relay on the caller', async () => {
   await waitFor(() => alice.last.video_frames[0] > firstA, { what: 'frames rising at alice' });
   note(`alice: ${JSON.stringify(alice.last)} bob: ${JSON.stringify(bob.last)}`);
   assert.equal(alice.last.selected_pair, 'relay');
+  await alice.stop();
+  await bob.stop();
 });
 
 test('(c) wrong TURN secret: relay-only Chromium gathers nothing and never connects', async () => {

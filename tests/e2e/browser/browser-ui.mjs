@@ -32,8 +32,19 @@ async function contactStatus(page, user) {
 test('convened and Chromium start, pages sign in', async () => {
   server = await new Convened({ users: ['alice', 'bob', 'carol'] }).start();
   browser = await launchBrowser();
-  alice = await openPage(await newUserContext(browser), `${server.url}/?token=${server.token('alice')}`);
+  // alice signs in with the form: first a bad token, which the server refuses.
+  alice = await openPage(await newUserContext(browser), `${server.url}/`);
+  assert.equal(await alice.isVisible('#signin'), true);
+  await alice.fill('#token-input', 'not-a-token');
+  await alice.click('#signin-button');
+  await waitFor(() => alice.evaluate(() => window.convene.state === 'signed-out' && !!window.convene.lastError),
+    { what: 'bad token refused' });
+  assert.match(await alice.textContent('#error'), /auth/);
+  assert.equal(await alice.isVisible('#signin'), true);
+  await alice.fill('#token-input', server.token('alice'));
+  await alice.click('#signin-button');
   await waitFor(() => alice.evaluate(() => window.convene.state === 'idle'), { what: 'alice signed in' });
+  assert.equal(await alice.isVisible('#signin'), false);
   assert.equal(await alice.evaluate(() => window.convene.user), 'alice');
 });
 

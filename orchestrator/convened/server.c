@@ -13,6 +13,12 @@
 
 #define KEEPALIVE_SECONDS 30
 #define SHUTDOWN_GRACE_MS 3000
+/* libsoup refuses frames above its limit by closing the socket at once,
+ * which on TCP becomes a reset that the client sees instead of our 1009.
+ * So libsoup gets a higher ceiling and [limits] max-frame is enforced here
+ * with a proper close handshake; only frames above the ceiling get the
+ * abrupt treatment. */
+#define SOUP_FRAME_CEILING (4 * 1024 * 1024)
 
 struct _CnvServer
 {
@@ -33,6 +39,7 @@ typedef struct
   CnvServer *server;
   SoupWebsocketConnection *ws;
   char *session_id;
+  gboolean closing;
 } Conn;
 
 static void
@@ -60,6 +67,7 @@ conn_close (gushort code, const char *reason, gpointer user_data)
 {
   Conn *c = user_data;
 
+  c->closing = TRUE;
   if (soup_websocket_connection_get_state (c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (c->ws, code, reason);
 }
@@ -79,6 +87,15 @@ on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   gsize len;
   const char *data = g_bytes_get_data (message, &len);
 
+  if (c->closing)
+    return;
+  if (len > c->server->config->max_frame) {
+    g_autofree char *id = g_strdup (c->session_id);
+    /* The hub forgets the session first so that nothing else is sent. */
+    cnv_hub_disconnect (c->server->hub, id);
+    conn_close (CNV_CLOSE_TOO_BIG, "frame too big", c);
+    return;
+  }
   /* Binary frames go through the same checks and are refused as bad-json. */
   cnv_hub_receive (c->server->hub, c->session_id, data ? data : "", len);
 }
@@ -117,7 +134,7 @@ ws_handler (SoupServer * soup, SoupServerMessage * msg, const char *path,
   c->server = self;
   c->ws = g_object_ref (ws);
   soup_websocket_connection_set_max_incoming_payload_size (ws,
-      self->config->max_frame);
+      MAX (SOUP_FRAME_CEILING, self->config->max_frame));
   soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_SECONDS);
   c->session_id = cnv_hub_connect (self->hub, conn_send, conn_close, c, NULL);
   g_hash_table_insert (self->conns, c->session_id, c);

@@ -1,0 +1,49 @@
+/* Fake transport for driving the hub without sockets. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include "hub.h"
+#include "token.h"
+
+typedef struct
+{
+  CnvHub *hub;
+  char *id;
+  GQueue msgs;                  /* JsonObject* received, oldest first */
+  gboolean closed;
+  gushort close_code;
+} FakeClient;
+
+typedef struct
+{
+  char *dir;
+  CnvConfig *config;
+  CnvUsers *users;
+  GBytes *secret;
+  CnvHub *hub;
+} HubFixture;
+
+void hub_fixture_init (HubFixture * f, CnvPolicy policy);
+void hub_fixture_clear (HubFixture * f);
+void hub_fixture_add_user (HubFixture * f, const char *name,
+    const char *contacts);
+char *hub_fixture_token (HubFixture * f, const char *user, gint64 ttl);
+
+FakeClient *fake_connect (CnvHub * hub);
+/* Connects and says hello as @user; consumes the welcome. */
+FakeClient *fake_login (HubFixture * f, const char *user);
+void fake_send (FakeClient * c, const char *text);
+void fake_sendf (FakeClient * c, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+void fake_disconnect (FakeClient * c);
+void fake_free (FakeClient * c);
+/* Pops the oldest message, which must be of @type (and, for ended/error,
+ * have reason/code @detail when not NULL). Fails the test otherwise. The
+ * object stays valid until the client is freed. */
+JsonObject *fake_expect (FakeClient * c, const char *type,
+    const char *detail);
+/* Like fake_expect, iterating the main context for up to @ms. */
+JsonObject *fake_wait (FakeClient * c, const char *type, const char *detail,
+    guint ms);
+void fake_expect_nothing (FakeClient * c);
+/* Discards pending presence messages. */
+void fake_drop_presence (FakeClient * c);

@@ -242,17 +242,23 @@ cnv_protocol_validate (JsonObject * object, const CnvParam * params,
   return TRUE;
 }
 
-/* json-glib parses recursively; refuse deep nesting before it can exhaust
- * the stack. Brackets inside strings do not count. */
+/* json-glib parses recursively, so deep nesting is refused before it can
+ * exhaust the stack; and it silently accepts a second value after the
+ * first ("{}{}"), so anything but whitespace after the top-level value is
+ * refused too. Brackets inside strings do not count. */
 static gboolean
-depth_ok (const char *text, gsize len)
+structure_ok (const char *text, gsize len)
 {
   int depth = 0;
   gboolean in_string = FALSE;
+  gboolean closed = FALSE;
 
   for (gsize i = 0; i < len; i++) {
     char ch = text[i];
-    if (in_string) {
+    if (closed) {
+      if (!g_ascii_isspace (ch))
+        return FALSE;
+    } else if (in_string) {
       if (ch == '\\')
         i++;
       else if (ch == '"')
@@ -263,7 +269,8 @@ depth_ok (const char *text, gsize len)
       if (++depth > CNV_MAX_JSON_DEPTH)
         return FALSE;
     } else if (ch == '}' || ch == ']') {
-      depth--;
+      if (--depth == 0)
+        closed = TRUE;
     }
   }
   return TRUE;
@@ -290,10 +297,10 @@ cnv_protocol_parse (const char *text, gsize len, CnvMsgType * type,
     *message = g_strdup ("frame is not valid UTF-8 text");
     return FALSE;
   }
-  if (!depth_ok (text, len)) {
+  if (!structure_ok (text, len)) {
     *code = CNV_ERR_BAD_JSON;
-    *message = g_strdup_printf ("JSON nested deeper than %d levels",
-        CNV_MAX_JSON_DEPTH);
+    *message = g_strdup_printf ("not a single JSON value, or nested deeper "
+        "than %d levels", CNV_MAX_JSON_DEPTH);
     return FALSE;
   }
   parser = json_parser_new_immutable ();

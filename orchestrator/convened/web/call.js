@@ -108,8 +108,18 @@ export class CallSession extends EventTarget {
           this.gotFirstOffer = true;
           this.addLocalTracks();
         }
+        const first = !this.pc.currentLocalDescription;
         this.gotFirstOffer = true;
-        await this.pc.setLocalDescription();
+        const answer = await this.pc.createAnswer();
+        if (first) {
+          // Answer the first offer as DTLS server. The roles chosen now hold for
+          // the whole call, and GStreamer 1.22's webrtcbin answers any later offer
+          // with a=setup:active: were it the DTLS server, our own re-offers (screen
+          // share) would be answered with a role flip that Chromium refuses
+          // ("Failed to set SSL role for the transport").
+          answer.sdp = answer.sdp.replace(/a=setup:active/g, 'a=setup:passive');
+        }
+        await this.pc.setLocalDescription(answer);
         this.signaling.send({
           type: 'sdp', call_id: this.callId, sdp_type: 'answer', sdp: this.pc.localDescription.sdp,
         });

@@ -1,0 +1,180 @@
+/* libFuzzer target for the signaling protocol, through the hub.
+ *
+ * Each input runs against a fresh hub with four sessions:
+ *   0: gets the raw input as its first frame (the hello path);
+ *   1: alice, 2: bob, 3: bob again (two connections of one user),
+ *   each authenticated with a valid token minted in-process.
+ * The input is then split on newlines; each line is one frame, sent by
+ * session (line number % 3) + 1 unless it starts with "N:" (N in 0-3).
+ * "@CALL@" in a line is replaced by the last call_id the hub sent, so the
+ * fuzzer can reach accepted calls and the sdp/ice relay. A line "!N"
+ * disconnects session N and logs it in again; "~" lets due timers fire.
+ * At the end every session leaves; no session or call may remain. */
+#include <glib/gstdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+#include "token.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+
+#define N_SESSIONS 4
+
+typedef struct
+{
+  char *dir;
+  CnvConfig *config;
+  CnvUsers *users;
+  GBytes *secret;
+  char *tokens[N_SESSIONS];
+} FuzzEnv;
+
+typedef struct
+{
+  CnvHub *hub;
+  char *ids[N_SESSIONS];
+  char last_call[80];
+} FuzzRun;
+
+static FuzzEnv *env;
+
+static void
+env_cleanup (void)
+{
+  g_autofree char *db = g_build_filename (env->dir, "convene.db", NULL);
+  g_autofree char *secret = g_build_filename (env->dir, "secret", NULL);
+
+  g_unlink (db);
+  g_unlink (secret);
+  g_rmdir (env->dir);
+}
+
+static void
+env_init (void)
+{
+  static const char *const grants[] = { "publish", "subscribe", NULL };
+  static const char *const names[N_SESSIONS] = { "alice", "alice", "bob",
+    "bob"
+  };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  env = g_new0 (FuzzEnv, 1);
+  env->dir = g_dir_make_tmp ("convene-fuzz-XXXXXX", NULL);
+  env->config = cnv_config_new_default ();
+  /* Short timers so that "~" can reach the timeout paths. */
+  env->config->ring_timeout_ms = 1;
+  env->config->hello_timeout_ms = 1;
+  env->users = cnv_users_open (env->dir, NULL);
+  env->secret = cnv_secret_load (env->dir, NULL);
+  if (!env->dir || !env->users || !env->secret)
+    abort ();
+  cnv_users_add (env->users, "alice", NULL, NULL);
+  cnv_users_add (env->users, "bob", NULL, NULL);
+  cnv_users_add (env->users, "carol", (const char *const[]) {
+        "alice", NULL}, NULL);
+  for (int i = 0; i < N_SESSIONS; i++)
+    env->tokens[i] = cnv_token_mint (env->secret, names[i], NULL, grants,
+        now, 10 * 365 * 86400, NULL);
+  atexit (env_cleanup);
+}
+
+static void
+on_send (const char *text, gpointer user_data)
+{
+  FuzzRun *run = user_data;
+  const char *p = strstr (text, "\"call_id\":\"");
+  const char *end;
+
+  if (!p)
+    return;
+  p += strlen ("\"call_id\":\"");
+  end = strchr (p, '"');
+  if (end && (gsize) (end - p) < sizeof run->last_call) {
+    memcpy (run->last_call, p, end - p);
+    run->last_call[end - p] = '\0';
+  }
+}
+
+static void
+on_close (gushort code, const char *reason, gpointer user_data)
+{
+}
+
+static void
+login (FuzzRun * run, int i)
+{
+  g_autofree char *hello = NULL;
+
+  g_free (run->ids[i]);
+  run->ids[i] = cnv_hub_connect (run->hub, on_send, on_close, run, NULL);
+  if (i == 0)
+    return;
+  hello = g_strdup_printf ("{\"type\":\"hello\",\"token\":\"%s\","
+      "\"client\":\"fuzz\"}", env->tokens[i]);
+  cnv_hub_receive (run->hub, run->ids[i], hello, strlen (hello));
+}
+
+static void
+send_line (FuzzRun * run, int line_no, const char *line, gsize len)
+{
+  int who = (line_no % 3) + 1;
+  g_autoptr (GString) frame = NULL;
+
+  if (len == 1 && line[0] == '~') {
+    g_usleep (2000);
+    while (g_main_context_iteration (NULL, FALSE));
+    return;
+  }
+  if (len == 2 && line[0] == '!' && line[1] >= '0' && line[1] <= '3') {
+    cnv_hub_disconnect (run->hub, run->ids[line[1] - '0']);
+    login (run, line[1] - '0');
+    return;
+  }
+  if (len >= 2 && line[0] >= '0' && line[0] <= '3' && line[1] == ':') {
+    who = line[0] - '0';
+    line += 2;
+    len -= 2;
+  }
+  frame = g_string_new_len (line, len);
+  if (run->last_call[0])
+    g_string_replace (frame, "@CALL@", run->last_call, 0);
+  cnv_hub_receive (run->hub, run->ids[who], frame->str, frame->len);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+{
+  FuzzRun run = { 0 };
+  const char *text = (const char *) data;
+  gsize start = 0;
+  int line_no = 0;
+
+  if (!env)
+    env_init ();
+  run.hub = cnv_hub_new (env->config, env->users, env->secret, NULL);
+  for (int i = 0; i < N_SESSIONS; i++)
+    login (&run, i);
+  /* The raw input as a first frame: the pre-authentication path. */
+  cnv_hub_receive (run.hub, run.ids[0], text, size);
+
+  for (gsize i = 0; i <= size; i++) {
+    if (i == size || text[i] == '\n') {
+      if (i > start)
+        send_line (&run, line_no++, text + start, i - start);
+      start = i + 1;
+    }
+  }
+
+  for (int i = 0; i < N_SESSIONS; i++)
+    cnv_hub_disconnect (run.hub, run.ids[i]);
+  /* Invariants: leaving sessions end their calls. */
+  if (cnv_hub_get_n_sessions (run.hub) != 0
+      || cnv_hub_get_n_calls (run.hub) != 0)
+    abort ();
+  g_object_unref (run.hub);
+  for (int i = 0; i < N_SESSIONS; i++)
+    g_free (run.ids[i]);
+  return 0;
+}

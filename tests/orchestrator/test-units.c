@@ -414,6 +414,25 @@ test_config_bad (void)
 }
 
 static void
+test_config_sample (void)
+{
+  const char *root = g_getenv ("CONVENE_SOURCE_ROOT");
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnvConfig) c = NULL;
+
+  if (!root) {
+    g_test_skip ("CONVENE_SOURCE_ROOT not set");
+    return;
+  }
+  path = g_build_filename (root, "docs", "convene.conf.sample", NULL);
+  c = cnv_config_load (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->listen_port, ==, 8080);
+  g_assert_cmpuint (c->ring_timeout_ms, ==, 30000);
+}
+
+static void
 test_ratelimit (void)
 {
   CnvTokenBucket b;
@@ -478,6 +497,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_config_defaults);
   g_test_add_func ("/config/file-and-set", test_config_file_and_set);
   g_test_add_func ("/config/bad-values", test_config_bad);
+  g_test_add_func ("/config/sample-file", test_config_sample);
   g_test_add_func ("/ratelimit/bucket", test_ratelimit);
   g_test_add_func ("/metrics/render", test_metrics);
   return g_test_run ();

@@ -163,8 +163,11 @@ daemon_stop (Daemon * d)
   if (!d)
     return;
   if (d->proc) {
+    /* Every test ends with a clean shutdown (and, under ASan, no leak). */
     g_subprocess_send_signal (d->proc, SIGTERM);
     g_subprocess_wait (d->proc, NULL, NULL);
+    g_assert_true (g_subprocess_get_if_exited (d->proc));
+    g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
     g_clear_object (&d->proc);
   }
   g_clear_object (&d->session);
@@ -177,6 +180,13 @@ daemon_stop (Daemon * d)
 char *
 daemon_get (Daemon * d, const char *path, guint * status)
 {
+  return daemon_get_typed (d, path, status, NULL);
+}
+
+char *
+daemon_get_typed (Daemon * d, const char *path, guint * status,
+    char **content_type)
+{
   g_autofree char *url = g_strconcat (d->base, path + (path[0] == '/'),
       NULL);
   g_autoptr (SoupSession) s = soup_session_new ();
@@ -187,6 +197,9 @@ daemon_get (Daemon * d, const char *path, guint * status)
   body = soup_session_send_and_read (s, msg, NULL, &error);
   g_assert_no_error (error);
   *status = soup_message_get_status (msg);
+  if (content_type)
+    *content_type = g_strdup (soup_message_headers_get_one
+        (soup_message_get_response_headers (msg), "Content-Type"));
   return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 }
 

@@ -32,6 +32,8 @@ char *daemon_token (Daemon * d, const char *user);
 GBytes *daemon_secret (Daemon * d);
 /* GET @path: returns the body, status in @status. */
 char *daemon_get (Daemon * d, const char *path, guint * status);
+char *daemon_get_typed (Daemon * d, const char *path, guint * status,
+    char **content_type);
 
 WsClient *ws_connect (Daemon * d);
 /* Connects, says hello with a fresh token for @user, waits for welcome. */

@@ -398,36 +398,36 @@ cnv_msg_error (CnvErrorCode code, const char *message, const char *ref)
   return finish (b);
 }
 
-char *
-cnv_msg_call_event (const char *type, const char *call_id, const char *peer)
+/* Every call event carries call_id and peer, some one more string. */
+static char *
+call_event (const char *type, const char *call_id, const char *peer,
+    const char *key, const char *value)
 {
   JsonBuilder *b = begin (type);
 
   add_str (b, "call_id", call_id);
   add_str (b, "peer", peer);
+  if (key)
+    add_str (b, key, value);
   return finish (b);
+}
+
+char *
+cnv_msg_call_event (const char *type, const char *call_id, const char *peer)
+{
+  return call_event (type, call_id, peer, NULL, NULL);
 }
 
 char *
 cnv_msg_accepted (const char *call_id, const char *peer, const char *role)
 {
-  JsonBuilder *b = begin ("accepted");
-
-  add_str (b, "call_id", call_id);
-  add_str (b, "peer", peer);
-  add_str (b, "role", role);
-  return finish (b);
+  return call_event ("accepted", call_id, peer, "role", role);
 }
 
 char *
 cnv_msg_ended (const char *call_id, const char *peer, const char *reason)
 {
-  JsonBuilder *b = begin ("ended");
-
-  add_str (b, "call_id", call_id);
-  add_str (b, "peer", peer);
-  add_str (b, "reason", reason);
-  return finish (b);
+  return call_event ("ended", call_id, peer, "reason", reason);
 }
 
 char *

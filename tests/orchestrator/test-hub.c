@@ -53,6 +53,30 @@ ring (FakeClient * a, FakeClient * b)
 }
 
 static void
+send_on_call (FakeClient * c, const char *type, const char *id)
+{
+  fake_sendf (c, "{\"type\":\"%s\",\"call_id\":\"%s\"}", type, id);
+}
+
+/* alice calls bob, who has two connections; both ring. */
+static char *
+ring_two_tabs (HubFixture * f, FakeClient ** a, FakeClient ** b,
+    FakeClient ** b2)
+{
+  char *id;
+
+  *a = fake_login (f, "alice");
+  *b = fake_login (f, "bob");
+  *b2 = fake_login (f, "bob");
+  fake_drop_presence (*a);
+  fake_drop_presence (*b);
+  id = ring (*a, *b);
+  fake_drop_presence (*b2);
+  fake_expect (*b2, "incoming", NULL);
+  return id;
+}
+
+static void
 test_accept_relay_hangup (HubFixture * f, gconstpointer data)
 {
   FakeClient *a = fake_login (f, "alice");
@@ -66,7 +90,7 @@ test_accept_relay_hangup (HubFixture * f, gconstpointer data)
   fake_sendf (a, "{\"type\":\"sdp\",\"call_id\":\"%s\",\"sdp_type\":\"offer\","
       "\"sdp\":\"v=0\"}", id);
   fake_expect (a, "error", "bad-state");
-  fake_sendf (b, "{\"type\":\"accept\",\"call_id\":\"%s\"}", id);
+  send_on_call (b, "accept", id);
   o = fake_expect (a, "accepted", NULL);
   g_assert_cmpstr (S (o, "role"), ==, "offerer");
   g_assert_cmpstr (S (o, "peer"), ==, "bob");
@@ -93,7 +117,7 @@ test_accept_relay_hangup (HubFixture * f, gconstpointer data)
   o = fake_expect (a, "ice", NULL);
   g_assert_false (json_object_has_member (o, "sdp_mid"));
 
-  fake_sendf (a, "{\"type\":\"hangup\",\"call_id\":\"%s\"}", id);
+  send_on_call (a, "hangup", id);
   fake_expect (a, "ended", "hangup");
   o = fake_expect (b, "ended", "hangup");
   g_assert_cmpstr (S (o, "peer"), ==, "alice");
@@ -101,7 +125,7 @@ test_accept_relay_hangup (HubFixture * f, gconstpointer data)
   /* late messages about the ended call */
   fake_drop_presence (a);
   fake_drop_presence (b);
-  fake_sendf (b, "{\"type\":\"accept\",\"call_id\":\"%s\"}", id);
+  send_on_call (b, "accept", id);
   fake_expect (b, "error", "bad-state");
   fake_sendf (b, "{\"type\":\"sdp\",\"call_id\":\"%s\",\"sdp_type\":\"answer\","
       "\"sdp\":\"v=0\"}", id);
@@ -123,9 +147,9 @@ test_reject (HubFixture * f, gconstpointer data)
 
   fake_drop_presence (a);
   id = ring (a, b);
-  fake_sendf (a, "{\"type\":\"reject\",\"call_id\":\"%s\"}", id);
+  send_on_call (a, "reject", id);
   fake_expect (a, "error", "bad-state");
-  fake_sendf (b, "{\"type\":\"reject\",\"call_id\":\"%s\"}", id);
+  send_on_call (b, "reject", id);
   fake_expect (a, "ended", "rejected");
   fake_expect (b, "ended", "rejected");
   g_assert_cmpuint (cnv_hub_get_metrics (f->hub)->calls[CNV_OUTCOME_REJECTED],
@@ -186,7 +210,7 @@ test_no_answer (HubFixture * f, gconstpointer data)
   id = ring (a, b);
   fake_wait (a, "ended", "no-answer", 5000);
   fake_expect (b, "ended", "no-answer");
-  fake_sendf (b, "{\"type\":\"accept\",\"call_id\":\"%s\"}", id);
+  send_on_call (b, "accept", id);
   fake_drop_presence (b);
   fake_expect (b, "error", "bad-state");
   g_assert_cmpuint (cnv_hub_get_metrics (f->hub)->calls
@@ -198,19 +222,13 @@ test_no_answer (HubFixture * f, gconstpointer data)
 static void
 test_cancel (HubFixture * f, gconstpointer data)
 {
-  FakeClient *a = fake_login (f, "alice");
-  FakeClient *b = fake_login (f, "bob");
-  FakeClient *b2 = fake_login (f, "bob");
-  g_autofree char *id = NULL;
+  FakeClient *a, *b, *b2;
+  g_autofree char *id = ring_two_tabs (f, &a, &b, &b2);
 
-  fake_drop_presence (a);
-  fake_drop_presence (b);
-  id = ring (a, b);
-  fake_expect (b2, "incoming", NULL);
-  fake_sendf (b, "{\"type\":\"cancel\",\"call_id\":\"%s\"}", id);
+  send_on_call (b, "cancel", id);
   fake_expect (b, "error", "bad-state");
   /* hangup from the caller while ringing acts as cancel */
-  fake_sendf (a, "{\"type\":\"hangup\",\"call_id\":\"%s\"}", id);
+  send_on_call (a, "hangup", id);
   fake_expect (b, "ended", "cancelled");
   fake_drop_presence (b2);
   fake_expect (b2, "ended", "cancelled");
@@ -225,17 +243,10 @@ test_cancel (HubFixture * f, gconstpointer data)
 static void
 test_answered_elsewhere (HubFixture * f, gconstpointer data)
 {
-  FakeClient *a = fake_login (f, "alice");
-  FakeClient *b = fake_login (f, "bob");
-  FakeClient *b2 = fake_login (f, "bob");
-  g_autofree char *id = NULL;
+  FakeClient *a, *b, *b2;
+  g_autofree char *id = ring_two_tabs (f, &a, &b, &b2);
 
-  fake_drop_presence (a);
-  fake_drop_presence (b);
-  id = ring (a, b);
-  fake_drop_presence (b2);
-  fake_expect (b2, "incoming", NULL);
-  fake_sendf (b2, "{\"type\":\"accept\",\"call_id\":\"%s\"}", id);
+  send_on_call (b2, "accept", id);
   fake_expect (a, "accepted", NULL);
   fake_expect (b2, "accepted", NULL);
   fake_expect (b, "ended", "answered-elsewhere");

@@ -3,7 +3,9 @@
  * Each input runs against a fresh hub with four sessions:
  *   0: gets the raw input as its first frame (the hello path);
  *   1: alice, 2: bob, 3: bob again (two connections of one user),
- *   each authenticated with a valid token minted in-process.
+ *   each authenticated with a valid token minted in-process;
+ * and a throwaway session says hello with the first line as its token, so
+ * that libjwt and the claim checks see arbitrary tokens.
  * The input is then split on newlines; each line is one frame, sent by
  * session (line number % 3) + 1 unless it starts with "N:" (N in 0-3).
  * "@CALL@" in a line is replaced by the last call_id the hub sent, so the
@@ -14,6 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-glib/json-glib.h>
 
 #include "hub.h"
 #include "token.h"
@@ -117,6 +121,29 @@ login (FuzzRun * run, int i)
 }
 
 static void
+hello_with_token (FuzzRun * run, const char *text, gsize len)
+{
+  const char *nl = memchr (text, '\n', len);
+  g_autofree char *token = g_utf8_make_valid (text, nl ? nl - text : len);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *hello = NULL;
+  g_autofree char *id = cnv_hub_connect (run->hub, on_send, on_close, run,
+      NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "hello");
+  json_builder_set_member_name (b, "token");
+  json_builder_add_string_value (b, token);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  hello = json_to_string (root, FALSE);
+  cnv_hub_receive (run->hub, id, hello, strlen (hello));
+  cnv_hub_disconnect (run->hub, id);
+}
+
+static void
 send_line (FuzzRun * run, int line_no, const char *line, gsize len)
 {
   int who = (line_no % 3) + 1;
@@ -158,6 +185,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     login (&run, i);
   /* The raw input as a first frame: the pre-authentication path. */
   cnv_hub_receive (run.hub, run.ids[0], text, size);
+  hello_with_token (&run, text, size);
 
   for (gsize i = 0; i <= size; i++) {
     if (i == size || text[i] == '\n') {

@@ -431,6 +431,23 @@ test_sigterm (void)
 }
 
 static void
+test_hello_timeout (void)
+{
+  const char *const extra[] = { "--set", "server.hello-timeout=200", NULL };
+  Daemon *d = daemon_start (users, extra);
+  WsClient *c = ws_connect (d);
+  WsClient *ok = ws_login (d, "alice");
+
+  g_assert_cmpuint (ws_wait_closed (c, 5000), ==, 1008);
+  /* an authenticated connection is not affected */
+  ws_send (ok, "{\"type\":\"ping\"}");
+  ws_expect (ok, "pong", NULL, WAIT);
+  ws_free (c);
+  ws_free (ok);
+  daemon_stop (d);
+}
+
+static void
 test_cli (void)
 {
   Daemon *d = daemon_start (users, NULL);
@@ -468,6 +485,7 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/abuse-while-calling", test_abuse);
   g_test_add_func ("/daemon/static", test_static);
   g_test_add_func ("/daemon/sigterm", test_sigterm);
+  g_test_add_func ("/daemon/hello-timeout", test_hello_timeout);
   g_test_add_func ("/daemon/cli", test_cli);
   return g_test_run ();
 }

@@ -12,9 +12,9 @@
 
 #include <string.h>
 
-/* How long an ended call is remembered, so that late messages about it get
- * bad-state rather than unknown-call. */
-#define ENDED_LINGER_MS 60000
+/* An ended call is remembered for twice the ring timeout, so that late
+ * messages about it get bad-state rather than unknown-call. */
+#define ENDED_LINGER_FACTOR 2
 
 struct _CnvHub
 {
@@ -223,7 +223,8 @@ finish_call (CnvHub * self, CnvCall * call, int outcome)
     self->metrics.calls[outcome]++;
   unmap_user_call (self, call->caller, call);
   unmap_user_call (self, call->callee, call);
-  cnv_call_set_timeout (call, hub_timeout (self, ENDED_LINGER_MS,
+  cnv_call_set_timeout (call, hub_timeout (self,
+          ENDED_LINGER_FACTOR * self->config->ring_timeout_ms,
           ended_linger_cb, call->id));
   publish_presence (self, caller);
   publish_presence (self, callee);

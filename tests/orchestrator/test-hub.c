@@ -52,6 +52,13 @@ ring (FakeClient * a, FakeClient * b)
   return id;
 }
 
+static gboolean
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 send_on_call (FakeClient * c, const char *type, const char *id)
 {
@@ -215,6 +222,15 @@ test_no_answer (HubFixture * f, gconstpointer data)
   fake_expect (b, "error", "bad-state");
   g_assert_cmpuint (cnv_hub_get_metrics (f->hub)->calls
       [CNV_OUTCOME_NO_ANSWER], ==, 1);
+  /* later the ended call is forgotten altogether */
+  {
+    gboolean later = FALSE;
+    g_timeout_add (3 * f->config->ring_timeout_ms, set_flag, &later);
+    while (!later)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  send_on_call (b, "accept", id);
+  fake_expect (b, "error", "unknown-call");
   fake_free (a);
   fake_free (b);
 }

@@ -255,6 +255,9 @@ main (int argc, char **argv)
   int rc = 0;
 
   setlocale (LC_ALL, "");
+  /* stdout carries only the "listening on" line or the token; every log
+   * level, debug included, goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_option_context_set_summary (ctx,
       "Convene control-plane daemon. Without a command it serves HTTP and "
       "WebSocket.");

@@ -218,7 +218,7 @@ cnv_token_verify (GBytes * secret, const char *token, gint64 now,
   gboolean grants_ok;
 
   *code = CNV_ERR_AUTH_FAILED;
-  /* libjwt aborts on absurd input lengths in places; tokens are short. */
+  /* Bound the work libjwt and jansson do on untrusted input. */
   if (!token || strlen (token) > CNV_MAX_TOKEN_LEN) {
     *message = g_strdup ("token is malformed");
     return NULL;

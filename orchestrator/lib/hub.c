@@ -584,6 +584,7 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
   g_auto (GStrv) contacts = NULL;
   CnvErrorCode code;
   GPtrArray *list;
+  CnvCall *call;
 
   claims = cnv_token_verify (self->secret, token,
       g_get_real_time () / G_USEC_PER_SEC, &code, &why);
@@ -626,6 +627,11 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
   g_ptr_array_add (list, s);
   touch (self, s->user);
   send_text (s, build_welcome (self, s, contacts));
+  /* A tab opened while the user is being called rings too. */
+  call = g_hash_table_lookup (self->user_calls, s->user);
+  if (call && call->state == CNV_CALL_RINGING
+      && g_strcmp0 (call->callee, s->user) == 0)
+    send_text (s, cnv_msg_call_event ("incoming", call->id, call->caller));
   publish_presence (self, s->user);
 }
 

@@ -282,6 +282,28 @@ test_answered_elsewhere (HubFixture * f, gconstpointer data)
 }
 
 static void
+test_late_tab_rings (HubFixture * f, gconstpointer data)
+{
+  FakeClient *a = fake_login (f, "alice");
+  FakeClient *b = fake_login (f, "bob");
+  FakeClient *b2;
+  g_autofree char *id = NULL;
+  JsonObject *o;
+
+  fake_drop_presence (a);
+  id = ring (a, b);
+  b2 = fake_login (f, "bob");
+  o = fake_expect (b2, "incoming", NULL);
+  g_assert_cmpstr (S (o, "call_id"), ==, id);
+  send_on_call (b2, "accept", id);
+  fake_expect (a, "accepted", NULL);
+  fake_expect (b, "ended", "answered-elsewhere");
+  fake_free (a);
+  fake_free (b);
+  fake_free (b2);
+}
+
+static void
 test_disconnect_ringing (HubFixture * f, gconstpointer data)
 {
   FakeClient *a = fake_login (f, "alice");
@@ -515,6 +537,7 @@ main (int argc, char **argv)
   ADD ("/hub/no-answer", setup_open, test_no_answer);
   ADD ("/hub/cancel", setup_open, test_cancel);
   ADD ("/hub/answered-elsewhere", setup_open, test_answered_elsewhere);
+  ADD ("/hub/late-tab-rings", setup_open, test_late_tab_rings);
   ADD ("/hub/disconnect-ringing", setup_open, test_disconnect_ringing);
   ADD ("/hub/presence", setup_open, test_presence);
   ADD ("/hub/welcome-contacts", setup_open, test_welcome_contacts);

@@ -601,8 +601,10 @@ ws_stop (GstConveneSignaller * sig)
     return;
   }
   g_cancellable_cancel (self->cancellable);
+  /* Same priority as queued messages, so a hangup sent just before stop
+   * still goes out. */
   source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, quit_in_thread, self, NULL);
   g_source_attach (source, self->context);
   g_source_unref (source);

@@ -10,6 +10,8 @@
 /* signalbridge's pads: the encoding chain behind each request sink pad,
  * and the decoding (or pass-through) behind each remote track's src pad. */
 
+#include <gst/webrtc/webrtc.h>
+
 #include "gstsignalbridge-private.h"
 
 #define GST_CAT_DEFAULT gst_signal_bridge_debug
@@ -253,9 +255,24 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   webrtc_templ = gst_element_get_pad_template (self->webrtcbin, "sink_%u");
   webrtc_pad = gst_element_request_pad (self->webrtcbin, webrtc_templ, NULL,
       rtpcaps);
-  gst_caps_unref (rtpcaps);
-  if (webrtc_pad == NULL)
+  if (webrtc_pad == NULL) {
+    gst_caps_unref (rtpcaps);
     goto fail_webrtc_pad;
+  }
+  {
+    GstWebRTCRTPTransceiver *trans = NULL;
+
+    /* webrtcbin 1.22 only uses request caps to pick a transceiver; an offer
+     * made before the payloader's first caps (a call accepted right after
+     * PLAYING) would have no codec without explicit preferences. */
+    g_object_get (webrtc_pad, "transceiver", &trans, NULL);
+    if (trans) {
+      g_object_set (trans, "codec-preferences", rtpcaps, "direction",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
+      gst_object_unref (trans);
+    }
+  }
+  gst_caps_unref (rtpcaps);
   paysrc = gst_element_get_static_pad (pay, "src");
   if (gst_pad_link (paysrc, webrtc_pad) != GST_PAD_LINK_OK) {
     gst_object_unref (paysrc);

@@ -80,6 +80,7 @@ struct _GstSignalBridge
   guint video_src_count;
   guint audio_src_count;
   GList *video_encoders;        /* owned refs */
+  guint eos_sinks;              /* sink pads that have seen EOS */
 
   GMutex stats_lock;            /* see STATS_LOCK */
   GstStructure *last_stats;
@@ -87,7 +88,11 @@ struct _GstSignalBridge
   ConveneCongestionController cc;
 };
 
+/* gstsignalbridge.c */
+void gst_signal_bridge_hangup (GstSignalBridge * self);
+
 /* gstsignalbridgepads.c */
+void gst_signal_bridge_eos_src_pads (GstElement * element, gpointer unused);
 GstPad *gst_signal_bridge_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 void gst_signal_bridge_release_pad (GstElement * element, GstPad * pad);

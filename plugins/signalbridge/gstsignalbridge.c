@@ -493,10 +493,19 @@ static void
 on_signaller_session_ended (GstConveneSignaller * sig,
     const gchar * session_id, const gchar * reason, GstSignalBridge * self)
 {
+  gboolean ours;
+
   SESSION_LOCK (self);
-  if (g_strcmp0 (self->session_id, session_id) == 0)
+  ours = g_strcmp0 (self->session_id, session_id) == 0;
+  if (ours)
     self->in_call = FALSE;
   SESSION_UNLOCK (self);
+
+  /* The remote tracks are over: tell downstream, so that a pipeline made
+   * for one call (gst-launch) finishes. */
+  if (ours)
+    gst_element_call_async (GST_ELEMENT (self),
+        gst_signal_bridge_eos_src_pads, NULL, NULL);
 }
 
 static void
@@ -754,8 +763,8 @@ configure_webrtcbin (GstSignalBridge * self)
 /* ---------------------------------------------------------------------- */
 /* State changes */
 
-static void
-hangup (GstSignalBridge * self)
+void
+gst_signal_bridge_hangup (GstSignalBridge * self)
 {
   gchar *session_id;
 
@@ -774,6 +783,10 @@ hangup (GstSignalBridge * self)
 static void
 start_signaller (GstSignalBridge * self)
 {
+  PADS_LOCK (self);
+  self->eos_sinks = 0;
+  PADS_UNLOCK (self);
+
   SESSION_LOCK (self);
   self->call_sent = FALSE;
   self->signaller_running = TRUE;
@@ -786,7 +799,7 @@ stop_signaller (GstSignalBridge * self)
 {
   gboolean running;
 
-  hangup (self);
+  gst_signal_bridge_hangup (self);
   SESSION_LOCK (self);
   running = self->signaller_running;
   self->signaller_running = FALSE;
@@ -903,7 +916,7 @@ read_from_signaller (GstSignalBridge * self, const gchar * prop,
 static void
 gst_signal_bridge_hangup_action (GstSignalBridge * self)
 {
-  hangup (self);
+  gst_signal_bridge_hangup (self);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1267,6 +1280,12 @@ gst_signal_bridge_init (GstSignalBridge * self)
     /* Our own reference: request pads are released after GstBin's dispose
      * has dropped its children. */
     gst_bin_add (GST_BIN (self), gst_object_ref (self->webrtcbin));
+    /* webrtcbin holds network sinks, which makes GstBin flag us as a sink:
+     * the pipeline would then wait for an EOS that only a network sink
+     * could post, and gst-launch -e would never finish.  For the pipeline we
+     * are a source of remote tracks and a consumer of local ones; EOS is
+     * ours to give on the src pads. */
+    GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
   } else {
     GST_ERROR_OBJECT (self, "webrtcbin is missing");
   }

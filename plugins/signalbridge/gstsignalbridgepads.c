@@ -25,9 +25,62 @@ drop_if_unlinked (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstPad *ghost = user_data;
 
   /* A track nobody linked (a browser's extra screen share, say) must not
-   * stop the pipeline with not-linked. */
-  if (!gst_pad_is_linked (ghost))
+   * stop the pipeline with not-linked; after our EOS nothing may follow. */
+  if (!gst_pad_is_linked (ghost)
+      || g_object_get_data (G_OBJECT (ghost), "signalbridge-eos"))
     return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+push_eos (GstElement * element, GstPad * pad, gpointer user_data)
+{
+  if (g_object_get_data (G_OBJECT (pad), "signalbridge-eos"))
+    return TRUE;
+  g_object_set_data (G_OBJECT (pad), "signalbridge-eos", GINT_TO_POINTER (1));
+  gst_pad_push_event (pad, gst_event_new_eos ());
+  return TRUE;
+}
+
+void
+gst_signal_bridge_eos_src_pads (GstElement * element, gpointer user_data)
+{
+  GST_DEBUG_OBJECT (element, "ending the remote tracks");
+  gst_element_foreach_src_pad (element, push_eos, NULL);
+}
+
+static void
+local_media_ended (GstElement * element, gpointer user_data)
+{
+  GstSignalBridge *self = GST_SIGNAL_BRIDGE (element);
+
+  /* gst-launch -e: our sources ended, so the call is over and the sinks
+   * behind our src pads need EOS for the pipeline to finish. */
+  GST_INFO_OBJECT (self, "all local tracks ended: hanging up");
+  gst_signal_bridge_hangup (self);
+  gst_signal_bridge_eos_src_pads (element, NULL);
+}
+
+static GstPadProbeReturn
+watch_local_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSignalBridge *self = GST_SIGNAL_BRIDGE (user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  gboolean all;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+
+  PADS_LOCK (self);
+  self->eos_sinks++;
+  GST_OBJECT_LOCK (self);
+  all = self->eos_sinks >= GST_ELEMENT (self)->numsinkpads;
+  GST_OBJECT_UNLOCK (self);
+  PADS_UNLOCK (self);
+
+  if (all)
+    gst_element_call_async (GST_ELEMENT (self), local_media_ended, NULL,
+        NULL);
   return GST_PAD_PROBE_OK;
 }
 
@@ -293,6 +346,8 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   PADS_UNLOCK (self);
 
   target = gst_element_get_static_pad (queue, "sink");
+  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      watch_local_eos, self, NULL);
   ghost = gst_ghost_pad_new_from_template (padname, target, templ);
   gst_object_unref (target);
   g_free (padname);

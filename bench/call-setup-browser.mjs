@@ -60,8 +60,12 @@ async function bobOnline(page) {
 try {
   server = await new Convened({ users: ['alice', 'bob'] }).start();
   browser = await launchBrowser();
+  const bobToken = server.token('bob');
+  // convene-testpeer --answer takes one call: a fresh one per call, started before
+  // the clock runs (the measurement waits for bob online first).
+  const startPeer = () => new TestPeer(['--uri', server.wsUrl, '--token', bobToken, '--answer', '--allow-loopback'], 'testpeer-bob').start();
   if (peerKind === 'gst') {
-    peer = new TestPeer(['--uri', server.wsUrl, '--token', server.token('bob'), '--answer', '--allow-loopback'], 'testpeer-bob').start();
+    peer = startPeer();
   } else {
     await openPage(await newUserContext(browser), `${server.url}/?token=${server.token('bob')}&autoaccept=1`);
   }
@@ -82,6 +86,11 @@ try {
     console.log(`call ${String(i + 1).padStart(2)}: ${ms.toFixed(0)} ms`);
     await page.click('#hangup-button');
     await waitFor(() => page.evaluate(() => window.convene.state === 'idle'), { what: 'idle after hang-up' });
+    if (peer) {
+      await peer.stop();
+      await waitFor(async () => !(await bobOnline(page)), { what: 'old test peer gone' });
+      peer = startPeer();
+    }
   }
   const sorted = [...times].sort((a, b) => a - b);
   console.log(`call setup (click → first decoded frame, browser ↔ ${peerKind}), ${calls} calls: `

@@ -79,6 +79,7 @@ enum
   PROP_MAX_VIDEO_BITRATE,
   PROP_SIGNALLER,
   PROP_STATS,
+  PROP_LATENCY,
 };
 
 #define DEFAULT_URI NULL
@@ -95,6 +96,9 @@ enum
 #define DEFAULT_VIDEO_BITRATE 1000000
 #define DEFAULT_MIN_VIDEO_BITRATE 100000
 #define DEFAULT_MAX_VIDEO_BITRATE 2500000
+/* webrtcbin's jitter buffer default (200 ms) is tuned for lossy WANs; a call
+ * wants less delay and NACK/RTX recovery still fits in 100 ms on most paths. */
+#define DEFAULT_LATENCY 100
 /* How often webrtcbin's statistics are polled for congestion control. */
 #define STATS_INTERVAL (1 * GST_SECOND)
 
@@ -235,9 +239,11 @@ send_local_description (GstSignalBridge * self, GstPromise * promise,
     return;
   }
 
+  /* Send before applying: applying starts gathering, and the peer should
+   * see the description before our first candidate. */
+  gst_convene_signaller_send_sdp (self->signaller, session_id, desc);
   g_signal_emit_by_name (self->webrtcbin, "set-local-description", desc,
       NULL);
-  gst_convene_signaller_send_sdp (self->signaller, session_id, desc);
   gst_webrtc_session_description_free (desc);
   return;
 
@@ -405,20 +411,25 @@ static void
 on_signaller_incoming (GstConveneSignaller * sig, const gchar * session_id,
     const gchar * peer, GstSignalBridge * self)
 {
-  gboolean accept;
+  gboolean answer, accept;
 
   SESSION_LOCK (self);
   GST_OBJECT_LOCK (self);
+  answer = self->answer;
   /* One webrtcbin carries one call: a second one would need fresh
-   * transceivers, so after the first call only the server's busy logic or
-   * a new element run handles further calls. */
-  accept = self->answer && !self->in_call && !self->had_call;
+   * transceivers, so after the first call a new element run is needed. */
+  accept = answer && !self->in_call && !self->had_call;
   GST_OBJECT_UNLOCK (self);
   SESSION_UNLOCK (self);
 
   if (accept) {
     GST_INFO_OBJECT (self, "accepting call %s from %s", session_id, peer);
     gst_convene_signaller_accept_session (sig, session_id);
+  } else if (answer) {
+    /* Reject at once rather than let the caller ring into a timeout. */
+    GST_INFO_OBJECT (self, "rejecting call %s from %s: this element has "
+        "already carried a call", session_id, peer);
+    gst_convene_signaller_end_session (sig, session_id);
   }
 }
 
@@ -430,8 +441,7 @@ on_signaller_session_requested (GstConveneSignaller * sig,
   SESSION_LOCK (self);
   if (self->in_call) {
     SESSION_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "already in call %s, ending %s",
-        self->session_id, session_id);
+    GST_WARNING_OBJECT (self, "already in a call, ending %s", session_id);
     gst_convene_signaller_end_session (sig, session_id);
     return;
   }
@@ -935,10 +945,22 @@ gst_signal_bridge_set_property (GObject * object, guint prop_id,
     case PROP_TOKEN:
       forward_to_signaller (self, "token", value);
       return;
-    case PROP_SIGNALLER:
-      if (g_value_get_object (value))
+    case PROP_LATENCY:
+      if (self->webrtcbin)
+        g_object_set_property (G_OBJECT (self->webrtcbin), "latency", value);
+      return;
+    case PROP_SIGNALLER:{
+      gboolean running;
+
+      SESSION_LOCK (self);
+      running = self->signaller_running;
+      SESSION_UNLOCK (self);
+      if (running)
+        GST_WARNING_OBJECT (self, "cannot change the signaller while running");
+      else if (g_value_get_object (value))
         gst_signal_bridge_set_signaller (self, g_value_get_object (value));
       return;
+    }
     default:
       break;
   }
@@ -1003,6 +1025,10 @@ gst_signal_bridge_get_property (GObject * object, guint prop_id,
       return;
     case PROP_TOKEN:
       read_from_signaller (self, "token", value);
+      return;
+    case PROP_LATENCY:
+      if (self->webrtcbin)
+        g_object_get_property (G_OBJECT (self->webrtcbin), "latency", value);
       return;
     case PROP_STATS:
       STATS_LOCK (self);
@@ -1201,6 +1227,11 @@ gst_signal_bridge_class_init (GstSignalBridgeClass * klass)
           GST_TYPE_CONVENE_SIGNALLER,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Receive jitter buffer size in ms", 0, G_MAXUINT, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "The last statistics read from webrtcbin (refreshed every second)",
@@ -1269,6 +1300,7 @@ gst_signal_bridge_init (GstSignalBridge * self)
   if (self->webrtcbin) {
     gst_util_set_object_arg (G_OBJECT (self->webrtcbin), "bundle-policy",
         "max-bundle");
+    g_object_set (self->webrtcbin, "latency", DEFAULT_LATENCY, NULL);
     g_signal_connect (self->webrtcbin, "on-negotiation-needed",
         G_CALLBACK (on_negotiation_needed), self);
     g_signal_connect (self->webrtcbin, "on-ice-candidate",

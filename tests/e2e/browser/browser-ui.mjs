@@ -132,6 +132,26 @@ test('screen share button adds a second video by renegotiation, and removes it',
     { what: 'screen video removed at alice' });
 });
 
+test('both share their screen at the same moment: glare settles, both get two videos', async () => {
+  // Two offers cross: bob (callee, polite) rolls his back and answers alice's,
+  // then offers again; alice (impolite) ignores bob's colliding offer.
+  await Promise.all([alice.click('#screen-button'), bob.click('#screen-button')]);
+  for (const [page, peer] of [[alice, 'bob'], [bob, 'alice']]) {
+    await waitFor(async () => {
+      const pc = lastPc(await pageMedia(page));
+      const f = decoded(pc);
+      return pc.signalingState === 'stable' && pc.connectionState === 'connected' && f.length >= 2 && f.every((n) => n > 5);
+    }, { timeout: 25000, what: `two decoding videos at ${peer === 'bob' ? 'alice' : 'bob'}` });
+    await waitFor(() => page.evaluate((u) => !!document.querySelector(`video[data-user="${u}"][data-kind="screen"]`), peer),
+      { what: `screen video of ${peer}` });
+  }
+  await Promise.all([alice.click('#screen-button'), bob.click('#screen-button')]);
+  for (const [page, peer] of [[alice, 'bob'], [bob, 'alice']]) {
+    await waitFor(() => page.evaluate((u) => !document.querySelector(`video[data-user="${u}"][data-kind="screen"]`), peer),
+      { timeout: 15000, what: `screen video of ${peer} removed` });
+  }
+});
+
 test('hang up ends the call on both sides', async () => {
   await bob.click('#hangup-button');
   for (const page of [alice, bob]) {
@@ -146,4 +166,24 @@ test('hang up ends the call on both sides', async () => {
   for (const page of [alice, bob]) {
     assert.deepEqual(page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error')), []);
   }
+});
+
+test('reject and cancel end a ringing call on both sides', async () => {
+  const pcsBefore = await alice.evaluate(() => window.__pcs.length);
+  await alice.click('#contacts li[data-user="bob"] button');
+  await waitFor(() => bob.isVisible('#accept-button'), { what: 'bob rings' });
+  await bob.click('#reject-button');
+  await waitFor(() => alice.evaluate(() => window.convene.state === 'idle'), { what: 'alice idle after reject' });
+  assert.match(await alice.textContent('#call-status'), /rejected/);
+  assert.equal(await bob.isVisible('#incoming'), false);
+
+  await alice.click('#contacts li[data-user="bob"] button');
+  await waitFor(() => bob.isVisible('#accept-button'), { what: 'bob rings again' });
+  assert.equal(await alice.textContent('#hangup-button'), 'Cancel');
+  await alice.click('#hangup-button');
+  await waitFor(() => bob.evaluate(() => window.convene.state === 'idle'), { what: 'bob idle after cancel' });
+  assert.equal(await bob.isVisible('#incoming'), false);
+  assert.match(await bob.textContent('#call-status'), /cancelled/);
+  // Media starts only once a call is accepted.
+  assert.equal(await alice.evaluate(() => window.__pcs.length), pcsBefore);
 });

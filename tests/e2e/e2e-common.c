@@ -206,6 +206,7 @@ struct _E2ePeer
   gchar *error;
   gint64 calling_time;
   gint64 connected_time;
+  gboolean leave_extra_video_unlinked;
 };
 
 typedef struct
@@ -256,6 +257,10 @@ on_bridge_pad_added (GstElement * bridge, GstPad * pad, E2ePeer * peer)
     d->video_index = peer->video_frames->len;
     g_array_append_val (peer->video_frames, zero);
     g_mutex_unlock (&peer->counters_lock);
+  }
+  if (d->video_index > 0 && peer->leave_extra_video_unlinked) {
+    g_free (d);
+    return;
   }
   gst_pad_add_probe (pad,
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
@@ -345,6 +350,7 @@ e2e_peer_new (const E2ePeerConfig * config, GError ** error)
   peer->video_frames = g_array_new (FALSE, TRUE, sizeof (guint));
   peer->name = g_strdup (config->name ? config->name : "peer");
   peer->state = g_strdup ("none");
+  peer->leave_extra_video_unlinked = config->leave_extra_video_unlinked;
 
   peer->pipeline = gst_pipeline_new (peer->name);
   peer->bridge = gst_element_factory_make ("signalbridge", NULL);
@@ -414,6 +420,25 @@ void
 e2e_peer_hangup (E2ePeer * peer)
 {
   g_signal_emit_by_name (peer->bridge, "hangup");
+}
+
+gboolean
+e2e_peer_add_video_track (E2ePeer * peer)
+{
+  GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstCaps *caps = gst_caps_from_string
+      ("video/x-raw,width=320,height=180,framerate=15/1");
+  gboolean ok;
+
+  g_object_set (src, "is-live", TRUE, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (peer->pipeline), src, filter, NULL);
+  ok = gst_element_link_many (src, filter, peer->bridge, NULL);
+  gst_element_sync_state_with_parent (filter);
+  gst_element_sync_state_with_parent (src);
+  return ok;
 }
 
 void

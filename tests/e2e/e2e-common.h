@@ -41,6 +41,9 @@ typedef struct
   const gchar *turn_server;
   const gchar *stun_server;
   const gchar *name;
+  /* Leave remote video tracks after the first unlinked (like an app that
+   * ignores a screen share): they are counted but carry no frames here. */
+  gboolean leave_extra_video_unlinked;
 } E2ePeerConfig;
 
 typedef struct _E2ePeer E2ePeer;
@@ -55,6 +58,8 @@ E2ePeer *e2e_peer_new (const E2ePeerConfig * config, GError ** error);
  * (a bus watch), so the caller iterates it. */
 gboolean e2e_peer_start (E2ePeer * peer);
 void e2e_peer_hangup (E2ePeer * peer);
+/* Adds a second local video source (a "screen share") mid-call. */
+gboolean e2e_peer_add_video_track (E2ePeer * peer);
 void e2e_peer_free (E2ePeer * peer);
 
 guint e2e_peer_video_tracks (E2ePeer * peer);

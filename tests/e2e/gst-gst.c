@@ -12,8 +12,11 @@
  * Starts $CONVENE_BIN on 127.0.0.1:0 with users alice and bob, runs two
  * signalbridge pipelines in this process (bob answers, alice calls bob), and
  * checks that each side decodes video and audio from the other before a
- * deadline; then alice hangs up and both see the call end.  Run it through
- * tests/netns-run.sh: media stays on loopback. */
+ * deadline.  Then both renegotiate mid-call, as a browser adding a screen
+ * share does: bob (the answerer) adds a second video track that alice
+ * decodes; alice adds one that bob leaves unlinked, which must not stop
+ * bob's pipeline.  Finally alice hangs up and both see the call end.  Run it
+ * through tests/netns-run.sh: media stays on loopback. */
 
 #include <gst/gst.h>
 
@@ -67,6 +70,30 @@ media_flows (gpointer data)
       && e2e_peer_audio_buffers (p->bob) >= MIN_AUDIO_BUFFERS;
 }
 
+typedef struct
+{
+  E2ePeer *peer;
+  guint track;
+  guint frames;
+} TrackWait;
+
+static gboolean
+track_has_frames (gpointer data)
+{
+  TrackWait *w = data;
+
+  return e2e_peer_error (w->peer) != NULL
+      || e2e_peer_video_frames (w->peer, w->track) >= w->frames;
+}
+
+static gboolean
+has_two_video_tracks (gpointer data)
+{
+  E2ePeer *peer = data;
+
+  return e2e_peer_error (peer) != NULL || e2e_peer_video_tracks (peer) >= 2;
+}
+
 static gboolean
 both_ended (gpointer data)
 {
@@ -97,7 +124,7 @@ main (int argc, char **argv)
   gint64 t0;
 
   gst_init (&argc, &argv);
-  g_print ("TAP version 13\n1..6\n");
+  g_print ("TAP version 13\n1..9\n");
 
   server = e2e_server_start (NULL, users, &err);
   tap (server != NULL, "convened starts with users alice and bob");
@@ -112,6 +139,7 @@ main (int argc, char **argv)
     goto done;
 
   e2e_call_configs (&ca, &cb, e2e_server_ws_url (server), token_a, token_b);
+  cb.leave_extra_video_unlinked = TRUE;
 
   p.bob = e2e_peer_new (&cb, &err);
   p.alice = p.bob ? e2e_peer_new (&ca, &err) : NULL;
@@ -142,6 +170,34 @@ main (int argc, char **argv)
       && e2e_peer_audio_buffers (p.bob) >= MIN_AUDIO_BUFFERS
       && e2e_peer_video_tracks (p.bob) >= 1,
       "bob decodes alice's video and audio");
+
+  /* Renegotiation started by the answerer: alice links and decodes it. */
+  {
+    TrackWait w = { p.alice, 1, MIN_VIDEO_FRAMES };
+
+    e2e_peer_add_video_track (p.bob);
+    e2e_wait_until (track_has_frames, &w, DEADLINE_S);
+    report ("alice", p.alice);
+    tap (e2e_peer_video_frames (p.alice, 1) >= MIN_VIDEO_FRAMES
+        && e2e_peer_error (p.alice) == NULL,
+        "bob adds a track mid-call; alice decodes it");
+  }
+
+  /* Renegotiation started by the offerer; bob ignores the new track. */
+  {
+    TrackWait w = { p.bob, 0, 0 };
+
+    e2e_peer_add_video_track (p.alice);
+    e2e_wait_until (has_two_video_tracks, p.bob, DEADLINE_S);
+    tap (e2e_peer_video_tracks (p.bob) >= 2,
+        "alice adds a track mid-call; bob gets a second video pad");
+    w.frames = e2e_peer_video_frames (p.bob, 0) + MIN_VIDEO_FRAMES;
+    e2e_wait_until (track_has_frames, &w, 10.0);
+    report ("bob", p.bob);
+    tap (e2e_peer_video_frames (p.bob, 0) >= w.frames
+        && e2e_peer_error (p.bob) == NULL,
+        "an unlinked remote track does not stop bob's pipeline");
+  }
 
   e2e_peer_hangup (p.alice);
   e2e_wait_until (both_ended, &p, 10.0);

@@ -77,6 +77,9 @@ test('(a0) Chromium relay-only calls another Chromium through coturn', async () 
   note(`Chromium: gathered=${JSON.stringify(pc.gathered)} selected=${JSON.stringify(pc.selected)}`);
   assert.ok(pc.gathered.length > 0 && pc.gathered.every((t) => t === 'relay'), `only relay candidates: ${pc.gathered}`);
   assert.equal(pc.selected.local, 'relay');
+  // The app's own stats panel agrees with getStats.
+  await waitFor(() => alice.evaluate(() => document.getElementById('stat-path').textContent === 'relay'),
+    { what: 'stats panel path relay' });
   await alice.click('#hangup-button');
   await waitFor(() => bob.evaluate(() => window.convene.state === 'idle'), { what: 'bob idle after hang-up' });
   await alice.context().close();

@@ -255,7 +255,7 @@ export class Coturn {
       try {
         await waitFor(async () => {
           if (proc.exitCode !== null) throw new Error(`turnserver exited: ${proc.output.slice(-10).join('\n')}`);
-          return canConnectUdp(port);
+          return tcpConnects(port);
         }, { timeout: 8000, what: 'coturn to answer on its port' });
         this.proc = proc;
         this.port = port;
@@ -279,7 +279,7 @@ export class Coturn {
 }
 
 // coturn listens on TCP too: a TCP connect proves it is up and bound.
-function canConnectUdp(port) {
+function tcpConnects(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.on('connect', () => {

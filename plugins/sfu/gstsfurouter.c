@@ -210,6 +210,7 @@ typedef struct
   GstClockTime pts;
 } PushItem;
 
+/* The lists are made on first use: most packets only push. */
 typedef struct
 {
   GArray *pushes;               /* PushItem */
@@ -221,10 +222,31 @@ typedef struct
 static void
 actions_init (Actions * a)
 {
-  a->pushes = g_array_new (FALSE, FALSE, sizeof (PushItem));
-  a->keyframe_pads = g_ptr_array_new_with_free_func (gst_object_unref);
-  a->messages = g_ptr_array_new ();
-  a->eos = FALSE;
+  memset (a, 0, sizeof (*a));
+}
+
+static void
+actions_add_push (Actions * a, PushItem * it)
+{
+  if (a->pushes == NULL)
+    a->pushes = g_array_sized_new (FALSE, FALSE, sizeof (PushItem), 8);
+  g_array_append_vals (a->pushes, it, 1);
+}
+
+static void
+actions_add_keyframe_request (Actions * a, GstPad * pad)
+{
+  if (a->keyframe_pads == NULL)
+    a->keyframe_pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  g_ptr_array_add (a->keyframe_pads, gst_object_ref (pad));
+}
+
+static void
+actions_add_message (Actions * a, GstMessage * msg)
+{
+  if (a->messages == NULL)
+    a->messages = g_ptr_array_new ();
+  g_ptr_array_add (a->messages, msg);
 }
 
 static GstFlowReturn
@@ -284,11 +306,11 @@ actions_run (GstSfuRouter * self, Actions * a)
 {
   guint i;
 
-  for (i = 0; i < a->messages->len; i++)
+  for (i = 0; a->messages && i < a->messages->len; i++)
     gst_element_post_message (GST_ELEMENT (self),
         g_ptr_array_index (a->messages, i));
 
-  for (i = 0; i < a->keyframe_pads->len; i++) {
+  for (i = 0; a->keyframe_pads && i < a->keyframe_pads->len; i++) {
     GstPad *pad = g_ptr_array_index (a->keyframe_pads, i);
 
     GST_DEBUG_OBJECT (self, "keyframe request upstream of %s",
@@ -298,7 +320,7 @@ actions_run (GstSfuRouter * self, Actions * a)
             TRUE, 0));
   }
 
-  for (i = 0; i < a->pushes->len; i++) {
+  for (i = 0; a->pushes && i < a->pushes->len; i++) {
     PushItem *it = &g_array_index (a->pushes, PushItem, i);
     GstFlowReturn ret = push_item (self, it);
 
@@ -324,9 +346,9 @@ actions_run (GstSfuRouter * self, Actions * a)
     gst_iterator_free (iter);
   }
 
-  g_array_unref (a->pushes);
-  g_ptr_array_unref (a->keyframe_pads);
-  g_ptr_array_unref (a->messages);
+  g_clear_pointer (&a->pushes, g_array_unref);
+  g_clear_pointer (&a->keyframe_pads, g_ptr_array_unref);
+  g_clear_pointer (&a->messages, g_ptr_array_unref);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -375,7 +397,7 @@ request_keyframe (GstSfuRouter * self, GstSfuRouterSinkPad * kp, guint64 now,
   if (kp->is_audio)
     return;
   if (sfu_keyframe_gate_request (&kp->gate, now))
-    g_ptr_array_add (a->keyframe_pads, gst_object_ref (kp));
+    actions_add_keyframe_request (a, GST_PAD (kp));
 }
 
 /* Call with LOCK taken */
@@ -445,7 +467,7 @@ update_activity (GstSfuRouter * self, Actions * a)
     kp->active = active;
     GST_INFO_OBJECT (self, "layer %s/%s/%d %s", kp->publisher_id,
         kp->track_id, kp->layer, active ? "active" : "inactive");
-    g_ptr_array_add (a->messages,
+    actions_add_message (a,
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("sfurouter-layer-active",
                 "publisher", G_TYPE_STRING, kp->publisher_id,
@@ -488,7 +510,7 @@ forward (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
   it.pts = gst_segment_to_running_time (&kp->segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buf));
   sp->forwarded++;
-  g_array_append_val (a->pushes, it);
+  actions_add_push (a, &it);
 }
 
 /* Call with LOCK taken */
@@ -509,7 +531,7 @@ route_video (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
     GST_DEBUG_OBJECT (self, "%s: switch to layer %d on keyframe",
         GST_PAD_NAME (sp), kp->layer);
     sp->current_layer = kp->layer;
-    g_ptr_array_add (a->messages,
+    actions_add_message (a,
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("sfurouter-layer-switched",
                 "subscriber", G_TYPE_STRING, sp->subscriber_id,
@@ -544,7 +566,7 @@ handle_audio_level (GstSfuRouter * self, GstSfuRouterSinkPad * kp,
   if (sfu_speaker_detector_update (self->speaker, key, voice, level, now,
           &speaker, &speaker_level)) {
     parts = g_strsplit (speaker, "\x1f", 2);
-    g_ptr_array_add (a->messages,
+    actions_add_message (a,
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("sfurouter-active-speaker",
                 "publisher", G_TYPE_STRING, parts[0],
@@ -603,7 +625,7 @@ gst_sfu_router_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       }
     }
     if (sfu_keyframe_gate_poll (&kp->gate, now))
-      g_ptr_array_add (a.keyframe_pads, gst_object_ref (kp));
+      actions_add_keyframe_request (&a, GST_PAD (kp));
   } else {
     handle_audio_level (self, kp, &pkt, now, &a);
   }

@@ -12,11 +12,16 @@ run_pkgs=(meson ninja-build pkg-config gcc make
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav gstreamer1.0-nice libnice-dev libsoup-3.0-dev
   libjson-glib-dev libjwt-dev libsqlite3-dev)
-test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux nodejs npm
-  jq procps)
+test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux jq procps)
 
 pkgs=("${run_pkgs[@]}")
-[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+if [ "$what" = test ]; then
+  pkgs+=("${test_pkgs[@]}")
+  # Node may come from another packaging (nodesource's nodejs bundles npm and
+  # conflicts with Debian's npm): ask for the commands, not the packages.
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

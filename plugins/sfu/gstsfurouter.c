@@ -26,8 +26,9 @@
  * (its bandwidth; the `push-rtcp` action signal feeds REMB / TWCC reports
  * and PLI / FIR).
  *
- * Each subscriber gets one continuous stream: SSRC, sequence numbers and
- * timestamps are rewritten across layer switches and publisher restarts.
+ * Each subscriber gets one continuous stream: SSRC, sequence numbers,
+ * timestamps and VP8 picture ids are rewritten across layer switches and
+ * publisher restarts.
  * Video switches layer only on a keyframe of the target layer, and a switch
  * asks the publisher for one (an upstream `GstForceKeyUnit` event on the
  * layer's sink pad; at most one per layer per 300 ms, at once for a new
@@ -114,7 +115,7 @@ struct _GstSfuRouter
 
   /* Routing lock.  Protects: sinkpads, srcpads, the routing fields of every
    * GstSfuRouterSinkPad and GstSfuRouterSrcPad (marked "route"), speaker,
-   * speaker_debounce, n_eos, malformed, next_pad_id.
+   * speaker_debounce, n_eos, malformed, next_pad_id, activity_dirty.
    * Lock order: taken alone.  Never held while pushing data or events,
    * posting messages or taking GST_OBJECT_LOCK / a pad's push_lock: every
    * such action is queued in an Actions list and run after unlocking. */
@@ -126,6 +127,8 @@ struct _GstSfuRouter
   guint n_eos;
   guint64 malformed;
   guint next_pad_id;
+  /* a current or target layer changed: layer activity needs a look */
+  gboolean activity_dirty;
 };
 
 struct _GstSfuRouterSinkPad
@@ -135,6 +138,7 @@ struct _GstSfuRouterSinkPad
   /* route: set by the application */
   gchar *publisher_id;
   gchar *track_id;
+  GQuark track_key;             /* publisher + track, compared per packet */
   gint layer;
   guint width;
   guint height;
@@ -167,6 +171,7 @@ struct _GstSfuRouterSrcPad
   gchar *subscriber_id;
   gchar *publisher_id;
   gchar *track_id;
+  GQuark track_key;
   guint max_width;
   guint max_height;
   guint64 estimate;
@@ -208,6 +213,12 @@ typedef struct
   guint16 seq;
   guint32 ts;
   GstClockTime pts;
+  /* VP8 descriptor rewrite, when the payload has one */
+  gboolean vp8;
+  SfuVp8Descriptor vp8_desc;
+  gsize payload_offset;
+  guint16 picture_id;
+  guint8 tl0picidx;
 } PushItem;
 
 /* The lists are made on first use: most packets only push. */
@@ -266,6 +277,10 @@ push_item (GstSfuRouter * self, PushItem * it)
     return GST_FLOW_ERROR;
   }
   sfu_rtp_write_header (map.data, map.size, it->ssrc, it->seq, it->ts);
+  if (it->vp8 && it->payload_offset < map.size)
+    sfu_vp8_write_descriptor (map.data + it->payload_offset,
+        map.size - it->payload_offset, &it->vp8_desc, it->picture_id,
+        it->tl0picidx);
   gst_buffer_unmap (out, &map);
   GST_BUFFER_PTS (out) = it->pts;
   GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
@@ -367,11 +382,23 @@ router_now (GstSfuRouter * self)
   return now;
 }
 
+/* One quark per (publisher, track): the per-packet routing compares
+ * integers, not strings. */
+static GQuark
+track_key (const gchar * publisher, const gchar * track)
+{
+  gchar *key = g_strconcat (publisher ? publisher : "", "\x1f",
+      track ? track : "", NULL);
+  GQuark q = g_quark_from_string (key);
+
+  g_free (key);
+  return q;
+}
+
 static gboolean
 follows (GstSfuRouterSrcPad * sp, GstSfuRouterSinkPad * kp)
 {
-  return g_strcmp0 (sp->publisher_id, kp->publisher_id) == 0 &&
-      g_strcmp0 (sp->track_id, kp->track_id) == 0;
+  return sp->track_key == kp->track_key;
 }
 
 /* Call with LOCK taken */
@@ -438,6 +465,7 @@ choose_layer (GstSfuRouter * self, GstSfuRouterSrcPad * sp, guint64 now,
       G_GUINT64_FORMAT ", max %ux%u)", GST_PAD_NAME (sp), sp->target_layer,
       target, sp->estimate, sp->max_width, sp->max_height);
   sp->target_layer = target;
+  self->activity_dirty = TRUE;
   if (target >= 0 && target != sp->current_layer &&
       (kp = find_layer_pad (self, sp, target)))
     request_keyframe (self, kp, now, a);
@@ -449,6 +477,7 @@ update_activity (GstSfuRouter * self, Actions * a)
 {
   GList *l, *m;
 
+  self->activity_dirty = FALSE;
   for (l = self->sinkpads; l; l = l->next) {
     GstSfuRouterSinkPad *kp = l->data;
     gboolean active = FALSE;
@@ -492,8 +521,8 @@ reroute (GstSfuRouter * self, guint64 now, Actions * a)
 /* Call with LOCK taken */
 static void
 forward (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
-    GstSfuRouterSinkPad * kp, GstBuffer * buf, const SfuRtpPacket * pkt,
-    guint64 now, Actions * a)
+    GstSfuRouterSinkPad * kp, GstBuffer * buf, const guint8 * data,
+    const SfuRtpPacket * pkt, guint64 now, Actions * a)
 {
   PushItem it = { 0 };
   guint64 source = ((guint64) kp->id << 32) | pkt->ssrc;
@@ -504,6 +533,16 @@ forward (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
   sfu_rewriter_rewrite (&sp->rw, source, pkt->seq, pkt->ts, now, &it.seq,
       &it.ts);
   it.ssrc = sp->rw.out_ssrc;
+  if (kp->codec == SFU_CODEC_VP8 &&
+      sfu_vp8_parse_descriptor (pkt->payload, pkt->payload_len,
+          &it.vp8_desc) && (it.vp8_desc.has_picture_id ||
+          it.vp8_desc.has_tl0picidx)) {
+    it.vp8 = TRUE;
+    it.payload_offset = pkt->payload - data;
+    sfu_rewriter_rewrite_vp8 (&sp->rw, it.vp8_desc.picture_id,
+        it.vp8_desc.picture_id_15bit ? 0x7fff : 0x7f, it.vp8_desc.tl0picidx,
+        &it.picture_id, &it.tl0picidx);
+  }
   it.pad = gst_object_ref (sp);
   it.buf = gst_buffer_ref (buf);
   it.caps = kp->out_caps ? gst_caps_ref (kp->out_caps) : NULL;
@@ -516,21 +555,26 @@ forward (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
 /* Call with LOCK taken */
 static void
 route_video (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
-    GstSfuRouterSinkPad * kp, GstBuffer * buf, const SfuRtpPacket * pkt,
-    gboolean keyframe, guint64 now, Actions * a)
+    GstSfuRouterSinkPad * kp, GstBuffer * buf, const guint8 * data,
+    const SfuRtpPacket * pkt, gboolean keyframe, guint64 now, Actions * a)
 {
   if (sp->dirty || now >= sp->next_eval)
     choose_layer (self, sp, now, a);
 
   if (kp->layer == sp->target_layer && kp->layer != sp->current_layer) {
-    if (!keyframe) {
+    /* a codec we cannot read switches at once after asking for a keyframe:
+     * a short glitch is better than never starting */
+    if (!keyframe && kp->codec != SFU_CODEC_OTHER) {
       /* retried every 300 ms until the keyframe shows up */
       request_keyframe (self, kp, now, a);
       return;
     }
-    GST_DEBUG_OBJECT (self, "%s: switch to layer %d on keyframe",
-        GST_PAD_NAME (sp), kp->layer);
+    if (kp->codec == SFU_CODEC_OTHER)
+      request_keyframe (self, kp, now, a);
+    GST_DEBUG_OBJECT (self, "%s: switch to layer %d", GST_PAD_NAME (sp),
+        kp->layer);
     sp->current_layer = kp->layer;
+    self->activity_dirty = TRUE;
     actions_add_message (a,
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("sfurouter-layer-switched",
@@ -541,7 +585,7 @@ route_video (GstSfuRouter * self, GstSfuRouterSrcPad * sp,
   }
   if (kp->layer != sp->current_layer)
     return;
-  forward (self, sp, kp, buf, pkt, now, a);
+  forward (self, sp, kp, buf, data, pkt, now, a);
 }
 
 /* Call with LOCK taken */
@@ -554,17 +598,14 @@ handle_audio_level (GstSfuRouter * self, GstSfuRouterSinkPad * kp,
   guint8 level;
   const gchar *speaker;
   guint speaker_level;
-  gchar *key;
   gchar **parts;
 
   if (id == 0 || !sfu_rtp_audio_level (pkt, id, &voice, &level))
     return;
-  /* publisher and track in one key; \x1f cannot come from a pad property
-   * that a sane application sets, and a bad one only mislabels itself */
-  key = g_strconcat (kp->publisher_id ? kp->publisher_id : "", "\x1f",
-      kp->track_id ? kp->track_id : "", NULL);
-  if (sfu_speaker_detector_update (self->speaker, key, voice, level, now,
-          &speaker, &speaker_level)) {
+  /* \x1f in an id only mislabels that publisher's own messages */
+  if (sfu_speaker_detector_update (self->speaker,
+          g_quark_to_string (kp->track_key), voice, level, now, &speaker,
+          &speaker_level)) {
     parts = g_strsplit (speaker, "\x1f", 2);
     actions_add_message (a,
         gst_message_new_element (GST_OBJECT (self),
@@ -574,7 +615,6 @@ handle_audio_level (GstSfuRouter * self, GstSfuRouterSinkPad * kp,
                 "level", G_TYPE_UINT, speaker_level, NULL)));
     g_strfreev (parts);
   }
-  g_free (key);
 }
 
 static GstFlowReturn
@@ -620,8 +660,10 @@ gst_sfu_router_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       for (l = self->srcpads; l; l = l->next) {
         GstSfuRouterSrcPad *sp = l->data;
 
-        if (follows (sp, kp) && sp->current_layer == kp->layer)
+        if (follows (sp, kp) && sp->current_layer == kp->layer) {
           sp->current_layer = -1;
+          self->activity_dirty = TRUE;
+        }
       }
     }
     if (sfu_keyframe_gate_poll (&kp->gate, now))
@@ -638,11 +680,12 @@ gst_sfu_router_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     if (!follows (sp, kp))
       continue;
     if (kp->is_audio)
-      forward (self, sp, kp, buf, &pkt, now, &a);
+      forward (self, sp, kp, buf, map.data, &pkt, now, &a);
     else
-      route_video (self, sp, kp, buf, &pkt, keyframe, now, &a);
+      route_video (self, sp, kp, buf, map.data, &pkt, keyframe, now, &a);
   }
-  update_activity (self, &a);
+  if (self->activity_dirty)
+    update_activity (self, &a);
   ROUTE_UNLOCK (self);
 
 done:
@@ -952,11 +995,13 @@ gst_sfu_router_sink_pad_set_property (GObject * object, guint prop_id,
     case PROP_PAD_PUBLISHER_ID:
       g_free (kp->publisher_id);
       kp->publisher_id = g_value_dup_string (value);
+      kp->track_key = track_key (kp->publisher_id, kp->track_id);
       kp->announced = FALSE;
       break;
     case PROP_PAD_TRACK_ID:
       g_free (kp->track_id);
       kp->track_id = g_value_dup_string (value);
+      kp->track_key = track_key (kp->publisher_id, kp->track_id);
       kp->announced = FALSE;
       break;
     case PROP_PAD_LAYER:
@@ -1074,6 +1119,7 @@ static void
 gst_sfu_router_sink_pad_init (GstSfuRouterSinkPad * kp)
 {
   kp->layer = DEFAULT_PAD_LAYER;
+  kp->track_key = track_key (NULL, NULL);
   kp->audio_level_id = DEFAULT_PAD_AUDIO_LEVEL_ID;
   gst_segment_init (&kp->segment, GST_FORMAT_TIME);
   sfu_keyframe_gate_init (&kp->gate);
@@ -1095,11 +1141,13 @@ gst_sfu_router_src_pad_set_property (GObject * object, guint prop_id,
     case PROP_PAD_PUBLISHER_ID:
       g_free (sp->publisher_id);
       sp->publisher_id = g_value_dup_string (value);
+      sp->track_key = track_key (sp->publisher_id, sp->track_id);
       sp->current_layer = sp->target_layer = -1;
       break;
     case PROP_PAD_TRACK_ID:
       g_free (sp->track_id);
       sp->track_id = g_value_dup_string (value);
+      sp->track_key = track_key (sp->publisher_id, sp->track_id);
       sp->current_layer = sp->target_layer = -1;
       break;
     case PROP_PAD_MAX_WIDTH:
@@ -1230,6 +1278,7 @@ static void
 gst_sfu_router_src_pad_init (GstSfuRouterSrcPad * sp)
 {
   g_mutex_init (&sp->push_lock);
+  sp->track_key = track_key (NULL, NULL);
   sp->current_layer = -1;
   sp->target_layer = -1;
   sp->dirty = TRUE;
@@ -1297,13 +1346,9 @@ gst_sfu_router_release_pad (GstElement * element, GstPad * pad)
     self->sinkpads = g_list_remove (self->sinkpads, pad);
     if (kp->eos)
       self->n_eos--;
-    if (kp->is_audio) {
-      gchar *key = g_strconcat (kp->publisher_id ? kp->publisher_id : "",
-          "\x1f", kp->track_id ? kp->track_id : "", NULL);
-
-      sfu_speaker_detector_remove (self->speaker, key);
-      g_free (key);
-    }
+    if (kp->is_audio)
+      sfu_speaker_detector_remove (self->speaker,
+          g_quark_to_string (kp->track_key));
   } else {
     self->srcpads = g_list_remove (self->srcpads, pad);
   }

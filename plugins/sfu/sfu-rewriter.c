@@ -34,6 +34,7 @@ sfu_rewriter_rewrite (SfuRewriter * rw, guint64 source, guint16 in_seq,
   guint16 seq;
   guint32 ts;
 
+  rw->switched = !rw->started || source != rw->source;
   if (!rw->started) {
     rw->started = TRUE;
     rw->source = source;
@@ -72,4 +73,35 @@ sfu_rewriter_rewrite (SfuRewriter * rw, guint64 source, guint16 in_seq,
   }
   *out_seq = seq;
   *out_ts = ts;
+}
+
+/* A new source starts a new picture: picture id and TL0PICIDX go on by one
+ * from the last sent, so a receiver that tracks them (Chromium's VP8
+ * reference finder does) sees no jump back. */
+void
+sfu_rewriter_rewrite_vp8 (SfuRewriter * rw, guint16 in_pid, guint16 pid_mask,
+    guint8 in_tl0, guint16 * out_pid, guint8 * out_tl0)
+{
+  guint16 pid;
+  guint8 tl0;
+
+  if (!rw->vp8_started) {
+    rw->vp8_started = TRUE;
+    rw->pid_delta = 0;
+    rw->tl0_delta = 0;
+    rw->last_pid = in_pid & pid_mask;
+    rw->last_tl0 = in_tl0;
+  } else if (rw->switched) {
+    rw->pid_delta = (guint16) (rw->last_pid + 1 - in_pid);
+    rw->tl0_delta = (guint8) (rw->last_tl0 + 1 - in_tl0);
+  }
+  pid = (guint16) (in_pid + rw->pid_delta) & pid_mask;
+  tl0 = (guint8) (in_tl0 + rw->tl0_delta);
+  /* forward only, modulo the field width */
+  if (((pid - rw->last_pid) & pid_mask) < (pid_mask >> 1) + 1) {
+    rw->last_pid = pid;
+    rw->last_tl0 = tl0;
+  }
+  *out_pid = pid;
+  *out_tl0 = tl0;
 }

@@ -28,11 +28,25 @@ typedef struct
   guint16 last_seq;
   guint32 last_ts;
   guint64 last_time;
+  /* the last sfu_rewriter_rewrite() started a new source */
+  gboolean switched;
+
+  /* VP8 picture id (15 bits) and TL0PICIDX, continued the same way */
+  gboolean vp8_started;
+  guint16 pid_delta;
+  guint8 tl0_delta;
+  guint16 last_pid;
+  guint8 last_tl0;
 } SfuRewriter;
 
 void sfu_rewriter_init (SfuRewriter * rw, guint32 out_ssrc, guint clock_rate);
 
 void sfu_rewriter_rewrite (SfuRewriter * rw, guint64 source, guint16 in_seq,
     guint32 in_ts, guint64 now_ns, guint16 * out_seq, guint32 * out_ts);
+
+/* Call after sfu_rewriter_rewrite() for the same packet.  @pid_mask is
+ * 0x7fff or 0x7f after the width of the packet's picture id. */
+void sfu_rewriter_rewrite_vp8 (SfuRewriter * rw, guint16 in_pid,
+    guint16 pid_mask, guint8 in_tl0, guint16 * out_pid, guint8 * out_tl0);
 
 G_END_DECLS

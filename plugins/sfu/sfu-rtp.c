@@ -164,35 +164,92 @@ sfu_codec_from_encoding_name (const gchar * name)
   return SFU_CODEC_OTHER;
 }
 
+/* RFC 7741 4.2.  Returns the size of the descriptor, 0 when truncated. */
+static gsize
+vp8_descriptor (const guint8 * p, gsize len, SfuVp8Descriptor * d)
+{
+  gsize off = 1;
+
+  memset (d, 0, sizeof (*d));
+  if (len < 1)
+    return 0;
+  if (p[0] & 0x80) {            /* X: extension byte */
+    guint8 x;
+
+    if (len < 2)
+      return 0;
+    x = p[1];
+    off = 2;
+    if (x & 0x80) {             /* I: picture id, 7 or 15 bits */
+      if (len < off + 1)
+        return 0;
+      d->has_picture_id = TRUE;
+      d->picture_id_offset = off;
+      if (p[off] & 0x80) {
+        if (len < off + 2)
+          return 0;
+        d->picture_id_15bit = TRUE;
+        d->picture_id = rd16 (p + off) & 0x7fff;
+        off += 2;
+      } else {
+        d->picture_id = p[off] & 0x7f;
+        off += 1;
+      }
+    }
+    if (x & 0x40) {             /* L: TL0PICIDX */
+      if (len < off + 1)
+        return 0;
+      d->has_tl0picidx = TRUE;
+      d->tl0picidx_offset = off;
+      d->tl0picidx = p[off];
+      off += 1;
+    }
+    if (x & 0x30)               /* T or K: TID/Y/KEYIDX */
+      off += 1;
+  }
+  return len < off ? 0 : off;
+}
+
+gboolean
+sfu_vp8_parse_descriptor (const guint8 * payload, gsize len,
+    SfuVp8Descriptor * d)
+{
+  return vp8_descriptor (payload, len, d) > 0;
+}
+
+/* @d comes from sfu_vp8_parse_descriptor() on the same payload. */
+void
+sfu_vp8_write_descriptor (guint8 * payload, gsize len,
+    const SfuVp8Descriptor * d, guint16 picture_id, guint8 tl0picidx)
+{
+  if (d->has_picture_id) {
+    gsize o = d->picture_id_offset;
+
+    if (d->picture_id_15bit && o + 2 <= len) {
+      payload[o] = 0x80 | ((picture_id >> 8) & 0x7f);
+      payload[o + 1] = picture_id & 0xff;
+    } else if (!d->picture_id_15bit && o + 1 <= len) {
+      payload[o] = picture_id & 0x7f;
+    }
+  }
+  if (d->has_tl0picidx && d->tl0picidx_offset + 1 <= len)
+    payload[d->tl0picidx_offset] = tl0picidx;
+}
+
 /* RFC 7741: the first packet of a key frame has S=1, PID=0 and the P bit of
  * the VP8 payload header cleared. */
 static gboolean
 vp8_is_keyframe_start (const guint8 * p, gsize len)
 {
-  gsize off = 1;
+  SfuVp8Descriptor d;
+  gsize off;
 
   if (len < 1)
     return FALSE;
   if (!(p[0] & 0x10) || (p[0] & 0x07) != 0)
     return FALSE;
-  if (p[0] & 0x80) {            /* X: extension byte */
-    guint8 x;
-
-    if (len < 2)
-      return FALSE;
-    x = p[1];
-    off = 2;
-    if (x & 0x80) {             /* I: picture id, 7 or 15 bits */
-      if (len < off + 1)
-        return FALSE;
-      off += (p[off] & 0x80) ? 2 : 1;
-    }
-    if (x & 0x40)               /* L: TL0PICIDX */
-      off += 1;
-    if (x & 0x30)               /* T or K: TID/Y/KEYIDX */
-      off += 1;
-  }
-  if (len < off + 1)
+  off = vp8_descriptor (p, len, &d);
+  if (off == 0 || len < off + 1)
     return FALSE;
   return (p[off] & 0x01) == 0;
 }

@@ -54,4 +54,22 @@ gboolean sfu_rtp_is_keyframe_start (SfuCodec codec, const guint8 * payload,
 void sfu_rtp_write_header (guint8 * data, gsize len, guint32 ssrc,
     guint16 seq, guint32 ts);
 
+/* The VP8 payload descriptor fields an SFU rewrites (RFC 7741 4.2): offsets
+ * are from the start of the RTP payload. */
+typedef struct
+{
+  gboolean has_picture_id;
+  gboolean picture_id_15bit;
+  gsize picture_id_offset;
+  guint16 picture_id;
+  gboolean has_tl0picidx;
+  gsize tl0picidx_offset;
+  guint8 tl0picidx;
+} SfuVp8Descriptor;
+
+gboolean sfu_vp8_parse_descriptor (const guint8 * payload, gsize len,
+    SfuVp8Descriptor * d);
+void sfu_vp8_write_descriptor (guint8 * payload, gsize len,
+    const SfuVp8Descriptor * d, guint16 picture_id, guint8 tl0picidx);
+
 G_END_DECLS

@@ -170,6 +170,83 @@ GST_START_TEST (test_rewriter)
 
 GST_END_TEST;
 
+typedef struct
+{
+  guint64 source;
+  guint16 pid;
+  guint16 mask;
+  guint8 tl0;
+  guint16 out_pid;
+  guint8 out_tl0;
+} PidStep;
+
+static const PidStep pid_steps[] = {
+  {1, 100, 0x7fff, 7, 100, 7},
+  {1, 100, 0x7fff, 7, 100, 7},  /* second packet of the frame */
+  {1, 101, 0x7fff, 8, 101, 8},
+  /* the other layer's numbering continues ours */
+  {2, 30000, 0x7fff, 200, 102, 9},
+  {2, 30001, 0x7fff, 201, 103, 10},
+  {2, 32767, 0x7fff, 202, (103 + 2766) & 0x7fff, 11},
+  {2, 0, 0x7fff, 203, (103 + 2767) & 0x7fff, 12},
+  /* a 7-bit publisher after a 15-bit one: wraps in 7 bits */
+  {3, 5, 0x7f, 0, ((103 + 2767 + 1) & 0x7f), 13},
+};
+
+GST_START_TEST (test_rewriter_vp8)
+{
+  SfuRewriter rw;
+  guint i;
+
+  sfu_rewriter_init (&rw, 1, 90000);
+  for (i = 0; i < G_N_ELEMENTS (pid_steps); i++) {
+    const PidStep *s = &pid_steps[i];
+    guint16 seq, pid;
+    guint32 ts;
+    guint8 tl0;
+
+    sfu_rewriter_rewrite (&rw, s->source, i, i, i * MS, &seq, &ts);
+    sfu_rewriter_rewrite_vp8 (&rw, s->pid, s->mask, s->tl0, &pid, &tl0);
+    check_eq (pid, s->out_pid, "step %u picture id", i);
+    check_eq (tl0, s->out_tl0, "step %u tl0picidx", i);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_vp8_descriptor)
+{
+  /* X, I (15 bit 0x0123), L (0x05), T; then the VP8 header */
+  guint8 p[] = { 0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x00 };
+  guint8 short7[] = { 0x90, 0x80, 0x12, 0x00 };
+  SfuVp8Descriptor d;
+
+  fail_unless (sfu_vp8_parse_descriptor (p, sizeof (p), &d));
+  fail_unless (d.has_picture_id && d.picture_id_15bit);
+  fail_unless_equals_int (d.picture_id, 0x0123);
+  fail_unless (d.has_tl0picidx);
+  fail_unless_equals_int (d.tl0picidx, 5);
+  sfu_vp8_write_descriptor (p, sizeof (p), &d, 0x7abc, 0x99);
+  fail_unless_equals_int (p[2], 0x80 | 0x7a);
+  fail_unless_equals_int (p[3], 0xbc);
+  fail_unless_equals_int (p[4], 0x99);
+  fail_unless_equals_int (p[5], 0x40);
+
+  fail_unless (sfu_vp8_parse_descriptor (short7, sizeof (short7), &d));
+  fail_unless (d.has_picture_id && !d.picture_id_15bit);
+  fail_unless_equals_int (d.picture_id, 0x12);
+  fail_if (d.has_tl0picidx);
+  sfu_vp8_write_descriptor (short7, sizeof (short7), &d, 0x1ff, 0);
+  fail_unless_equals_int (short7[2], 0x7f);
+
+  /* truncated inside the picture id / TL0PICIDX */
+  fail_if (sfu_vp8_parse_descriptor (p, 3, &d));
+  fail_if (sfu_vp8_parse_descriptor (p, 4, &d));
+  fail_if (sfu_vp8_parse_descriptor (short7, 2, &d));
+}
+
+GST_END_TEST;
+
 /* --- keyframe gate ------------------------------------------------------ */
 
 typedef enum
@@ -501,6 +578,8 @@ sfu_logic_suite (void)
   tcase_add_loop_test (tc, test_layer_choice, 0, G_N_ELEMENTS (layer_cases));
   tcase_add_test (tc, test_rate_meter);
   tcase_add_loop_test (tc, test_rewriter, 0, G_N_ELEMENTS (rw_cases));
+  tcase_add_test (tc, test_rewriter_vp8);
+  tcase_add_test (tc, test_vp8_descriptor);
   tcase_add_loop_test (tc, test_keyframe_gate, 0, G_N_ELEMENTS (gate_cases));
   tcase_add_loop_test (tc, test_keyframe_detection, 0,
       G_N_ELEMENTS (key_cases));

@@ -292,6 +292,62 @@ GST_START_TEST (test_rewrite_across_layer_switch)
 
 GST_END_TEST;
 
+/* VP8 payload with a 15-bit picture id; @key sets the key frame bits. */
+static gsize
+vp8_with_picture_id (guint8 * p, guint16 pid, gboolean key)
+{
+  p[0] = 0x90;
+  p[1] = 0x80;
+  p[2] = 0x80 | (pid >> 8);
+  p[3] = pid & 0xff;
+  p[4] = key ? 0x00 : 0x01;
+  p[5] = 0x42;
+  return 6;
+}
+
+static guint16
+out_picture_id (GstBuffer * buf)
+{
+  GstMapInfo map;
+  guint16 pid;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  fail_unless (map.size >= 16);
+  pid = ((map.data[14] & 0x7f) << 8) | map.data[15];
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return pid;
+}
+
+GST_START_TEST (test_vp8_picture_id_across_switch)
+{
+  Fixture f;
+  guint8 p[8];
+  gsize n;
+  GstPad *src;
+
+  setup_simulcast (&f, 320, 180);
+  n = vp8_with_picture_id (p, 10, TRUE);
+  push_rtp (f.pubs[0], 0x1000, 1, 0, p, n);
+  n = vp8_with_picture_id (p, 11, FALSE);
+  push_rtp (f.pubs[0], 0x1000, 2, 3000, p, n);
+  src = gst_element_get_static_pad (f.sfu, "src_0");
+  g_object_set (src, "max-width", 0, "max-height", 0, NULL);
+  gst_object_unref (src);
+  n = vp8_with_picture_id (p, 32760, TRUE);
+  push_rtp (f.pubs[1], 0x2000, 1, 0, p, n);
+  n = vp8_with_picture_id (p, 32761, FALSE);
+  push_rtp (f.pubs[1], 0x2000, 2, 3000, p, n);
+
+  fail_unless_equals_int (out_picture_id (gst_harness_pull (f.subs[0])), 10);
+  fail_unless_equals_int (out_picture_id (gst_harness_pull (f.subs[0])), 11);
+  fail_unless_equals_int (out_picture_id (gst_harness_pull (f.subs[0])), 12);
+  fail_unless_equals_int (out_picture_id (gst_harness_pull (f.subs[0])), 13);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_rewrite_across_publisher_restart)
 {
   Fixture f;
@@ -499,6 +555,28 @@ GST_START_TEST (test_pause_resume)
   push_rtp (f.pubs[0], 0x1000, 3, 20, vp8_delta, sizeof (vp8_delta));
   fail_unless_equals_int (pull_all (f.subs[0], out, 8), 0);
   gst_object_unref (src);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* A video codec sfurouter cannot read (here VP9) still reaches its
+ * subscriber, after a keyframe request. */
+GST_START_TEST (test_unknown_video_codec)
+{
+  Fixture f;
+  Out out[8];
+
+  fixture_init (&f);
+  add_pub (&f, 0, "application/x-rtp,media=video,encoding-name=VP9,"
+      "clock-rate=90000,payload=98", "alice", "cam", 0, 0, 0);
+  add_sub (&f, 0, "bob", "alice", "cam", 0, 0);
+  count_keyframe_requests (f.pubs[0]);
+  advance (&f, GST_SECOND);
+  push_rtp (f.pubs[0], 0x9000, 1, 0, vp8_cont, sizeof (vp8_cont));
+  push_rtp (f.pubs[0], 0x9000, 2, 0, vp8_cont, sizeof (vp8_cont));
+  fail_unless_equals_int (pull_all (f.subs[0], out, 8), 2);
+  fail_unless_equals_int (count_keyframe_requests (f.pubs[0]), 1);
   fixture_clear (&f);
 }
 
@@ -790,9 +868,11 @@ sfurouter_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_rewrite_across_layer_switch);
   tcase_add_test (tc, test_rewrite_across_publisher_restart);
+  tcase_add_test (tc, test_vp8_picture_id_across_switch);
   tcase_add_test (tc, test_switch_only_on_keyframe);
   tcase_add_test (tc, test_pli_coalescing);
   tcase_add_test (tc, test_pause_resume);
+  tcase_add_test (tc, test_unknown_video_codec);
   tcase_add_test (tc, test_audio_always_forwarded);
   tcase_add_test (tc, test_active_speaker);
   tcase_add_test (tc, test_bad_input_dropped);

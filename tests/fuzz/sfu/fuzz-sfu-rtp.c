@@ -94,9 +94,28 @@ route_video (Sim * s, SfuCodec codec, guint layer, const guint8 * d, gsize n)
     guint16 last = s->rw.last_seq, seq;
     guint32 ts;
 
+    SfuVp8Descriptor desc;
+
     sfu_rewriter_rewrite (&s->rw, source, pkt.seq, pkt.ts, s->now, &seq, &ts);
     if (switching)
       check (seq == (guint16) (last + 1));
+    if (codec == SFU_CODEC_VP8 &&
+        sfu_vp8_parse_descriptor (pkt.payload, pkt.payload_len, &desc)) {
+      guint16 mask = desc.picture_id_15bit ? 0x7fff : 0x7f;
+      guint16 last_pid = s->rw.last_pid, pid;
+      gboolean had_vp8 = s->rw.vp8_started;
+      guint8 tl0, *copy;
+
+      sfu_rewriter_rewrite_vp8 (&s->rw, desc.picture_id, mask, desc.tl0picidx,
+          &pid, &tl0);
+      check ((pid & ~mask) == 0);
+      if (switching && had_vp8)
+        check (pid == ((last_pid + 1) & mask));
+      /* write into a copy of exactly the payload: ASan sees any overrun */
+      copy = g_memdup2 (pkt.payload, pkt.payload_len);
+      sfu_vp8_write_descriptor (copy, pkt.payload_len, &desc, pid, tl0);
+      g_free (copy);
+    }
   }
 }
 

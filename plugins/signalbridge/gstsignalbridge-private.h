@@ -81,6 +81,7 @@ struct _GstSignalBridge
   guint audio_src_count;
   GList *video_encoders;        /* owned refs */
   guint eos_sinks;              /* sink pads that have seen EOS */
+  gboolean tracks_ended;        /* EOS sent on the src pads */
 
   GMutex stats_lock;            /* see STATS_LOCK */
   GstStructure *last_stats;
@@ -90,9 +91,12 @@ struct _GstSignalBridge
 
 /* gstsignalbridge.c */
 void gst_signal_bridge_hangup (GstSignalBridge * self);
+void gst_signal_bridge_maybe_renegotiate (GstSignalBridge * self);
 
 /* gstsignalbridgepads.c */
 void gst_signal_bridge_eos_src_pads (GstElement * element, gpointer unused);
+void gst_signal_bridge_local_media_ended (GstElement * element,
+    gpointer unused);
 GstPad *gst_signal_bridge_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 void gst_signal_bridge_release_pad (GstElement * element, GstPad * pad);

@@ -299,13 +299,16 @@ on_remote_offer_set (GstPromise * promise, gpointer user_data)
   g_signal_emit_by_name (self->webrtcbin, "create-answer", NULL, answer);
 }
 
-static void
-on_negotiation_needed (GstElement * webrtc, GstSignalBridge * self)
+/* Makes the pending mid-call offer if the peer connection is stable; the
+ * flag is taken under the lock so that only one of the callers (a new
+ * track, webrtcbin's negotiation-needed) makes it. */
+void
+gst_signal_bridge_maybe_renegotiate (GstSignalBridge * self)
 {
   gboolean offer = FALSE;
   GstWebRTCSignalingState state;
 
-  g_object_get (webrtc, "signaling-state", &state, NULL);
+  g_object_get (self->webrtcbin, "signaling-state", &state, NULL);
   SESSION_LOCK (self);
   /* The first offer is made when the call is accepted; after that only a
    * track added mid-call makes us renegotiate (the answerer's unused
@@ -319,6 +322,12 @@ on_negotiation_needed (GstElement * webrtc, GstSignalBridge * self)
 
   if (offer)
     create_offer (self);
+}
+
+static void
+on_negotiation_needed (GstElement * webrtc, GstSignalBridge * self)
+{
+  gst_signal_bridge_maybe_renegotiate (self);
 }
 
 static void
@@ -795,6 +804,7 @@ start_signaller (GstSignalBridge * self)
 {
   PADS_LOCK (self);
   self->eos_sinks = 0;
+  self->tracks_ended = FALSE;
   PADS_UNLOCK (self);
 
   SESSION_LOCK (self);
@@ -864,6 +874,23 @@ fail_no_webrtcbin:
   GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("webrtcbin is missing"),
       ("install gst-plugins-bad's webrtc plugin"));
   return GST_STATE_CHANGE_FAILURE;
+}
+
+static gboolean
+gst_signal_bridge_send_event (GstElement * element, GstEvent * event)
+{
+  /* An application ending the pipeline (gst-launch -e) ends the call: hang
+   * up and EOS our src pads at once instead of waiting for the local
+   * tracks' EOS to work its way through encoders that may be stalled. The
+   * network side (webrtcbin's sources) must not see it. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_INFO_OBJECT (element, "EOS from the application");
+    gst_event_unref (event);
+    gst_element_call_async (element, gst_signal_bridge_local_media_ended,
+        NULL, NULL);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1262,6 +1289,7 @@ gst_signal_bridge_class_init (GstSignalBridgeClass * klass)
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_signal_bridge_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_signal_bridge_release_pad);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_signal_bridge_send_event);
 
   gst_element_class_set_static_metadata (element_class,
       "Convene signalling bridge", "Filter/Network/WebRTC",
@@ -1318,6 +1346,9 @@ gst_signal_bridge_init (GstSignalBridge * self)
      * are a source of remote tracks and a consumer of local ones; EOS is
      * ours to give on the src pads. */
     GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
+    /* ...and a source: the pipeline then hands us its EOS (gst-launch -e)
+     * directly, see send_event. */
+    GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
   } else {
     GST_ERROR_OBJECT (self, "webrtcbin is missing");
   }

@@ -45,12 +45,17 @@ push_eos (GstElement * element, GstPad * pad, gpointer user_data)
 void
 gst_signal_bridge_eos_src_pads (GstElement * element, gpointer user_data)
 {
+  GstSignalBridge *self = GST_SIGNAL_BRIDGE (element);
+
+  PADS_LOCK (self);
+  self->tracks_ended = TRUE;
+  PADS_UNLOCK (self);
   GST_DEBUG_OBJECT (element, "ending the remote tracks");
   gst_element_foreach_src_pad (element, push_eos, NULL);
 }
 
-static void
-local_media_ended (GstElement * element, gpointer user_data)
+void
+gst_signal_bridge_local_media_ended (GstElement * element, gpointer user_data)
 {
   GstSignalBridge *self = GST_SIGNAL_BRIDGE (element);
 
@@ -79,17 +84,29 @@ watch_local_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   PADS_UNLOCK (self);
 
   if (all)
-    gst_element_call_async (GST_ELEMENT (self), local_media_ended, NULL,
-        NULL);
+    gst_element_call_async (GST_ELEMENT (self),
+        gst_signal_bridge_local_media_ended, NULL, NULL);
   return GST_PAD_PROBE_OK;
 }
 
 static void
+watch_target (GstPad * ghost, GstPad * target)
+{
+  gst_pad_add_probe (target,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      drop_if_unlinked, ghost, NULL);
+}
+
+/* @target may be NULL: a decoded track is exposed as soon as webrtcbin
+ * announces it and gets its target once the decoder is ready, so that a
+ * call ending in between still reaches (and EOSes) a linked pad. */
+static GstPad *
 expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video)
 {
   GstPadTemplate *templ;
   GstPad *ghost;
   gchar *name;
+  gboolean ended;
 
   PADS_LOCK (self);
   if (video)
@@ -100,38 +117,50 @@ expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video)
 
   templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
       video ? "video_src_%u" : "audio_src_%u");
-  ghost = gst_ghost_pad_new_from_template (name, target, templ);
+  if (target)
+    ghost = gst_ghost_pad_new_from_template (name, target, templ);
+  else
+    ghost = gst_ghost_pad_new_no_target_from_template (name, templ);
   g_free (name);
 
-  gst_pad_add_probe (target,
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-      drop_if_unlinked, ghost, NULL);
+  if (target)
+    watch_target (ghost, target);
   gst_pad_set_active (ghost, TRUE);
   GST_INFO_OBJECT (self, "exposing %s", GST_PAD_NAME (ghost));
   gst_element_add_pad (GST_ELEMENT (self), ghost);
+
+  PADS_LOCK (self);
+  ended = self->tracks_ended;
+  PADS_UNLOCK (self);
+  if (ended)
+    push_eos (GST_ELEMENT (self), ghost, NULL);
+  return ghost;
 }
 
 static void
 on_decoded_pad (GstElement * decodebin, GstPad * pad, GstSignalBridge * self)
 {
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  const gchar *name;
+  GstPad *ghost = g_object_get_data (G_OBJECT (decodebin),
+      "signalbridge-ghost");
+  GstPad *old = ghost ? gst_ghost_pad_get_target (GST_GHOST_PAD (ghost)) :
+      NULL;
 
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  if (g_str_has_prefix (name, "video/"))
-    expose_src_pad (self, pad, TRUE);
-  else if (g_str_has_prefix (name, "audio/"))
-    expose_src_pad (self, pad, FALSE);
-  else
-    GST_WARNING_OBJECT (self, "ignoring decoded stream %" GST_PTR_FORMAT,
-        caps);
-  gst_caps_unref (caps);
+  /* One RTP stream decodes to one raw stream. */
+  if (ghost == NULL || old != NULL) {
+    GST_WARNING_OBJECT (self, "ignoring extra decoded stream %s",
+        GST_PAD_NAME (pad));
+    if (old)
+      gst_object_unref (old);
+    return;
+  }
+  GST_DEBUG_OBJECT (self, "%s now carries decoded data", GST_PAD_NAME (ghost));
+  watch_target (ghost, pad);
+  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), pad);
 }
 
 void
-gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstSignalBridge * self)
+gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
+    GstSignalBridge * self)
 {
   GstCaps *caps;
   const gchar *media = NULL;
@@ -164,6 +193,9 @@ gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstSig
 
     if (decodebin == NULL)
       goto fail_no_decodebin;
+    g_object_set_data_full (G_OBJECT (decodebin), "signalbridge-ghost",
+        gst_object_ref (expose_src_pad (self, NULL, video)),
+        gst_object_unref);
     g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
         self);
     gst_bin_add (GST_BIN (self), decodebin);
@@ -218,6 +250,7 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   GstElement *queue, *enc = NULL, *pay, *last;
   GstCaps *rtpcaps;
   GstPad *webrtc_pad = NULL, *paysrc, *target, *ghost;
+  GstWebRTCRTPTransceiver *trans = NULL;
   GstPadTemplate *webrtc_templ;
   guint bitrate;
   gchar *padname;
@@ -232,6 +265,14 @@ gst_signal_bridge_request_new_pad (GstElement * element,
 
   if (!(queue = make_element (self, "queue", &made)))
     goto fail_elements;
+  /* Until negotiation webrtcbin blocks its sink pads: a plain queue would
+   * pile up the source's output and send it stale once the call starts,
+   * and a serialized query (allocation on reconfigure) would wait behind
+   * that backlog, holding the source's thread.  Keep only the newest
+   * 200 ms: in a call, old media is worth less than low delay. */
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", (guint64) 200 * GST_MSECOND, NULL);
+  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
   last = queue;
   if (video) {
     GstElement *convert;
@@ -303,8 +344,6 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   }
   (void) last;
 
-  /* The caps become the transceiver's codec preferences, so an offer can be
-   * made before the first buffer has told webrtcbin what we send. */
   webrtc_templ = gst_element_get_pad_template (self->webrtcbin, "sink_%u");
   webrtc_pad = gst_element_request_pad (self->webrtcbin, webrtc_templ, NULL,
       rtpcaps);
@@ -312,18 +351,15 @@ gst_signal_bridge_request_new_pad (GstElement * element,
     gst_caps_unref (rtpcaps);
     goto fail_webrtc_pad;
   }
-  {
-    GstWebRTCRTPTransceiver *trans = NULL;
-
-    /* webrtcbin 1.22 only uses request caps to pick a transceiver; an offer
-     * made before the payloader's first caps (a call accepted right after
-     * PLAYING) would have no codec without explicit preferences. */
-    g_object_get (webrtc_pad, "transceiver", &trans, NULL);
-    if (trans) {
-      g_object_set (trans, "codec-preferences", rtpcaps, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
-      gst_object_unref (trans);
-    }
+  /* webrtcbin 1.22 uses request caps only to pick a transceiver: set them
+   * as codec preferences so that an offer made before the payloader's first
+   * caps (a call accepted right after PLAYING, a track added mid-call)
+   * still has a codec. */
+  g_object_get (webrtc_pad, "transceiver", &trans, NULL);
+  if (trans) {
+    g_object_set (trans, "codec-preferences", rtpcaps, "direction",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
+    gst_object_unref (trans);
   }
   gst_caps_unref (rtpcaps);
   paysrc = gst_element_get_static_pad (pay, "src");
@@ -369,10 +405,14 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (element, ghost);
 
+  /* Mid-call the new track needs a new offer.  webrtcbin's own
+   * negotiation-needed may already have fired (and been ignored) before the
+   * preferences were set, so ask explicitly. */
   SESSION_LOCK (self);
   if (self->in_call)
     self->renegotiate = TRUE;
   SESSION_UNLOCK (self);
+  gst_signal_bridge_maybe_renegotiate (self);
 
   return ghost;
 

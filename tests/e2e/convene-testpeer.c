@@ -11,7 +11,7 @@
  *
  *   convene-testpeer --uri WS --token T [--call USER] [--answer] [--relay]
  *       [--turn-server URI] [--stun-server URI] [--allow-loopback]
- *       [--name NAME]
+ *       [--video-codec vp8|h264] [--name NAME]
  *
  *   --uri WS             signalling URL, e.g. ws://127.0.0.1:PORT/ws
  *   --token T            JWT from `convened token --user NAME`
@@ -23,9 +23,10 @@
  *   --stun-server URI    stun://host:port, instead of welcome.ice_servers
  *   --allow-loopback     gather 127.0.0.1 host candidates (needed in a
  *                        loopback-only network namespace)
+ *   --video-codec C      vp8 (default) or h264 for what we send
  *   --name NAME          prefix of the diagnostics on stderr
  *
- * It sends videotestsrc (320x240@30, VP8) and audiotestsrc (Opus) through
+ * It sends videotestsrc (320x240@30, VP8 or H.264) and audiotestsrc (Opus) through
  * signalbridge and counts what arrives, decoded, on each remote track.  Once
  * per second it prints one JSON line on stdout (flushed), e.g.
  *
@@ -121,7 +122,7 @@ int
 main (int argc, char **argv)
 {
   gchar *uri = NULL, *token = NULL, *call = NULL, *turn = NULL, *stun = NULL;
-  gchar *name = NULL;
+  gchar *name = NULL, *codec = NULL;
   gboolean answer = FALSE, relay = FALSE, loopback = FALSE;
   GOptionEntry entries[] = {
     {"uri", 0, 0, G_OPTION_ARG_STRING, &uri, "Signalling URL", "WS"},
@@ -134,6 +135,7 @@ main (int argc, char **argv)
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &stun, "STUN server", "URI"},
     {"allow-loopback", 0, 0, G_OPTION_ARG_NONE, &loopback,
         "Gather 127.0.0.1 host candidates", NULL},
+    {"video-codec", 0, 0, G_OPTION_ARG_STRING, &codec, "vp8 or h264", "C"},
     {"name", 0, 0, G_OPTION_ARG_STRING, &name, "Name in diagnostics", "NAME"},
     {NULL}
   };
@@ -164,6 +166,11 @@ main (int argc, char **argv)
   config.stun_server = stun;
   config.allow_loopback = loopback;
   config.name = name ? name : "testpeer";
+  if (codec && g_strcmp0 (codec, "vp8") != 0 && g_strcmp0 (codec, "h264") != 0) {
+    g_printerr ("convene-testpeer: --video-codec must be vp8 or h264\n");
+    return 2;
+  }
+  config.video_codec = codec;
 
   app.peer = e2e_peer_new (&config, &err);
   if (app.peer == NULL) {
@@ -202,5 +209,6 @@ main (int argc, char **argv)
   g_free (turn);
   g_free (stun);
   g_free (name);
+  g_free (codec);
   return app.exit_code;
 }

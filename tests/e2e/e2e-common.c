@@ -386,6 +386,9 @@ e2e_peer_new (const E2ePeerConfig * config, GError ** error)
   if (config->relay)
     gst_util_set_object_arg (G_OBJECT (peer->bridge), "ice-transport-policy",
         "relay");
+  if (config->video_codec)
+    gst_util_set_object_arg (G_OBJECT (peer->bridge), "video-codec",
+        config->video_codec);
   if (config->turn_server)
     g_object_set (peer->bridge, "turn-server", config->turn_server, NULL);
   if (config->stun_server)

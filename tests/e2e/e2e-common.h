@@ -41,6 +41,8 @@ typedef struct
   const gchar *turn_server;
   const gchar *stun_server;
   const gchar *name;
+  /* "vp8" (default) or "h264" */
+  const gchar *video_codec;
   /* Leave remote video tracks after the first unlinked (like an app that
    * ignores a screen share): they are counted but carry no frames here. */
   gboolean leave_extra_video_unlinked;

@@ -658,3 +658,23 @@ e2e_wait_until (gboolean (*done) (gpointer), gpointer data, gdouble timeout_s)
   g_source_remove (tick);
   return ok;
 }
+
+/* ---------------------------------------------------------------------- */
+/* TAP */
+
+static guint tap_count;
+static gboolean tap_failed;
+
+void
+e2e_tap (gboolean ok, const gchar * what)
+{
+  g_print ("%sok %u - %s\n", ok ? "" : "not ", ++tap_count, what);
+  if (!ok)
+    tap_failed = TRUE;
+}
+
+gboolean
+e2e_tap_failed (void)
+{
+  return tap_failed;
+}

@@ -92,6 +92,10 @@ gchar *e2e_peer_status_json (E2ePeer * peer);
 gboolean e2e_wait_until (gboolean (*done) (gpointer), gpointer data,
     gdouble timeout_s);
 
+/* TAP helpers: prints "ok N - what" or "not ok N - what". */
+void e2e_tap (gboolean ok, const gchar * what);
+gboolean e2e_tap_failed (void);
+
 G_END_DECLS
 
 #endif /* __CONVENE_E2E_COMMON_H__ */

@@ -26,16 +26,6 @@
 #define MIN_AUDIO_BUFFERS 30
 #define DEADLINE_S 30.0
 
-static guint test_no;
-static gboolean failed;
-
-static void
-tap (gboolean ok, const gchar * what)
-{
-  g_print ("%sok %u - %s\n", ok ? "" : "not ", ++test_no, what);
-  if (!ok)
-    failed = TRUE;
-}
 
 typedef struct
 {
@@ -127,14 +117,14 @@ main (int argc, char **argv)
   g_print ("TAP version 13\n1..9\n");
 
   server = e2e_server_start (NULL, users, &err);
-  tap (server != NULL, "convened starts with users alice and bob");
+  e2e_tap (server != NULL, "convened starts with users alice and bob");
   if (server == NULL) {
     g_print ("# %s\nBail out! no server\n", err->message);
     return 1;
   }
   token_a = e2e_server_token (server, "alice", NULL);
   token_b = e2e_server_token (server, "bob", NULL);
-  tap (token_a && token_b, "tokens from the CLI");
+  e2e_tap (token_a && token_b, "tokens from the CLI");
   if (!token_a || !token_b)
     goto done;
 
@@ -145,14 +135,14 @@ main (int argc, char **argv)
   p.alice = p.bob ? e2e_peer_new (&ca, &err) : NULL;
   if (p.alice == NULL) {
     g_print ("# %s\n", err->message);
-    tap (FALSE, "pipelines built");
+    e2e_tap (FALSE, "pipelines built");
     goto done;
   }
 
   /* bob first: a call to a user without a connection ends as "offline". */
   e2e_peer_start (p.bob);
   e2e_wait_until (both_connected, &p, 10.0);
-  tap (g_strcmp0 (e2e_peer_state (p.bob), "connected") == 0,
+  e2e_tap (g_strcmp0 (e2e_peer_state (p.bob), "connected") == 0,
       "bob is signed in");
 
   t0 = g_get_monotonic_time ();
@@ -162,11 +152,11 @@ main (int argc, char **argv)
   report ("bob", p.bob);
   g_print ("# media flowing after %.2f s\n",
       (g_get_monotonic_time () - t0) / 1e6);
-  tap (e2e_peer_min_video_frames (p.alice) >= MIN_VIDEO_FRAMES
+  e2e_tap (e2e_peer_min_video_frames (p.alice) >= MIN_VIDEO_FRAMES
       && e2e_peer_audio_buffers (p.alice) >= MIN_AUDIO_BUFFERS
       && e2e_peer_video_tracks (p.alice) >= 1,
       "alice decodes bob's video and audio");
-  tap (e2e_peer_min_video_frames (p.bob) >= MIN_VIDEO_FRAMES
+  e2e_tap (e2e_peer_min_video_frames (p.bob) >= MIN_VIDEO_FRAMES
       && e2e_peer_audio_buffers (p.bob) >= MIN_AUDIO_BUFFERS
       && e2e_peer_video_tracks (p.bob) >= 1,
       "bob decodes alice's video and audio");
@@ -178,7 +168,7 @@ main (int argc, char **argv)
     e2e_peer_add_video_track (p.bob);
     e2e_wait_until (track_has_frames, &w, DEADLINE_S);
     report ("alice", p.alice);
-    tap (e2e_peer_video_frames (p.alice, 1) >= MIN_VIDEO_FRAMES
+    e2e_tap (e2e_peer_video_frames (p.alice, 1) >= MIN_VIDEO_FRAMES
         && e2e_peer_error (p.alice) == NULL,
         "bob adds a track mid-call; alice decodes it");
   }
@@ -189,24 +179,24 @@ main (int argc, char **argv)
 
     e2e_peer_add_video_track (p.alice);
     e2e_wait_until (has_two_video_tracks, p.bob, DEADLINE_S);
-    tap (e2e_peer_video_tracks (p.bob) >= 2,
+    e2e_tap (e2e_peer_video_tracks (p.bob) >= 2,
         "alice adds a track mid-call; bob gets a second video pad");
     w.frames = e2e_peer_video_frames (p.bob, 0) + MIN_VIDEO_FRAMES;
     e2e_wait_until (track_has_frames, &w, 10.0);
     report ("bob", p.bob);
-    tap (e2e_peer_video_frames (p.bob, 0) >= w.frames
+    e2e_tap (e2e_peer_video_frames (p.bob, 0) >= w.frames
         && e2e_peer_error (p.bob) == NULL,
         "an unlinked remote track does not stop bob's pipeline");
   }
 
   e2e_peer_hangup (p.alice);
   e2e_wait_until (both_ended, &p, 10.0);
-  tap (both_ended (&p), "hangup ends the call on both sides");
+  e2e_tap (both_ended (&p), "hangup ends the call on both sides");
 
 done:
   e2e_peer_free (p.alice);
   e2e_peer_free (p.bob);
   e2e_server_stop (server);
   gst_deinit ();
-  return failed ? 1 : 0;
+  return e2e_tap_failed () ? 1 : 0;
 }

@@ -37,16 +37,6 @@ typedef struct
   gint status;
 } Launch;
 
-static guint test_no;
-static gboolean failed;
-
-static void
-tap (gboolean ok, const gchar * what)
-{
-  g_print ("%sok %u - %s\n", ok ? "" : "not ", ++test_no, what);
-  if (!ok)
-    failed = TRUE;
-}
 
 static void read_next (Launch * l);
 
@@ -185,7 +175,7 @@ main (int argc, char **argv)
     return 1;
   }
 
-  tap (launch (&bob, e2e_server_ws_url (server), tb, "answer=true"),
+  e2e_tap (launch (&bob, e2e_server_ws_url (server), tb, "answer=true"),
       "bob's gst-launch starts");
   /* A call to a user without a connection ends as "offline". */
   e2e_wait_until (is_signed_in, &bob, DEADLINE_S);
@@ -193,23 +183,23 @@ main (int argc, char **argv)
   launch (&alice, e2e_server_ws_url (server), ta, call);
 
   e2e_wait_until (is_connected, &alice, DEADLINE_S);
-  tap (alice.media_connected, "alice's media connection comes up");
+  e2e_tap (alice.media_connected, "alice's media connection comes up");
   e2e_wait_until (has_video, &alice, DEADLINE_S);
-  tap (alice.video_buffers >= 30, "alice's video sink gets bob's frames");
+  e2e_tap (alice.video_buffers >= 30, "alice's video sink gets bob's frames");
 
   if (alice.proc && !alice.exited)
     g_subprocess_send_signal (alice.proc, SIGINT);
   e2e_wait_until (has_exited, &alice, DEADLINE_S);
-  tap (alice.exited && alice.status == 0,
+  e2e_tap (alice.exited && alice.status == 0,
       "alice finishes through EOS after SIGINT (-e)");
 
   e2e_wait_until (has_exited, &bob, DEADLINE_S);
-  tap (bob.exited && bob.status == 0,
+  e2e_tap (bob.exited && bob.status == 0,
       "bob's pipeline finishes when the call ends");
 
   launch_clear (&alice);
   launch_clear (&bob);
   e2e_server_stop (server);
   gst_deinit ();
-  return failed ? 1 : 0;
+  return e2e_tap_failed () ? 1 : 0;
 }

@@ -12,6 +12,7 @@
  * the element-free congestion controller and ICE server URL maths. */
 
 #include <math.h>
+#include <string.h>
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -19,6 +20,7 @@
 
 #include "congestion.h"
 #include "iceservers.h"
+#include "gstsignaller.h"
 
 /* Waits up to @timeout for an ERROR on @bus; returns it or NULL. */
 static GstMessage *
@@ -233,6 +235,214 @@ GST_START_TEST (test_unreachable_server)
 GST_END_TEST;
 
 /* ---------------------------------------------------------------------- */
+/* A signaller of our own behind the "signaller" property */
+
+#define TEST_TYPE_SIGNALLER (test_signaller_get_type ())
+G_DECLARE_FINAL_TYPE (TestSignaller, test_signaller, TEST, SIGNALLER, GObject);
+
+struct _TestSignaller
+{
+  GObject parent;
+  GMutex lock;
+  gboolean started;
+  gchar *requested;             /* peer of request_session */
+  gchar *accepted;              /* session of accept_session */
+  gchar *ended;                 /* session of end_session */
+};
+
+static gpointer test_signaller_parent_class;
+
+static void
+ts_start (GstConveneSignaller * sig)
+{
+  TestSignaller *self = TEST_SIGNALLER (sig);
+
+  g_mutex_lock (&self->lock);
+  self->started = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+ts_stop (GstConveneSignaller * sig)
+{
+  TestSignaller *self = TEST_SIGNALLER (sig);
+
+  g_mutex_lock (&self->lock);
+  self->started = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+ts_request_session (GstConveneSignaller * sig, const gchar * peer)
+{
+  TestSignaller *self = TEST_SIGNALLER (sig);
+
+  g_mutex_lock (&self->lock);
+  g_free (self->requested);
+  self->requested = g_strdup (peer);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+ts_accept_session (GstConveneSignaller * sig, const gchar * session_id)
+{
+  TestSignaller *self = TEST_SIGNALLER (sig);
+
+  g_mutex_lock (&self->lock);
+  g_free (self->accepted);
+  self->accepted = g_strdup (session_id);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+ts_end_session (GstConveneSignaller * sig, const gchar * session_id)
+{
+  TestSignaller *self = TEST_SIGNALLER (sig);
+
+  g_mutex_lock (&self->lock);
+  g_free (self->ended);
+  self->ended = g_strdup (session_id);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+test_signaller_iface_init (GstConveneSignallerInterface * iface)
+{
+  iface->start = ts_start;
+  iface->stop = ts_stop;
+  iface->request_session = ts_request_session;
+  iface->accept_session = ts_accept_session;
+  iface->end_session = ts_end_session;
+}
+
+static void
+test_signaller_finalize (GObject * object)
+{
+  TestSignaller *self = TEST_SIGNALLER (object);
+
+  g_free (self->requested);
+  g_free (self->accepted);
+  g_free (self->ended);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (test_signaller_parent_class)->finalize (object);
+}
+
+static void
+test_signaller_class_init (TestSignallerClass * klass)
+{
+  test_signaller_parent_class = g_type_class_peek_parent (klass);
+  G_OBJECT_CLASS (klass)->finalize = test_signaller_finalize;
+}
+
+static void
+test_signaller_init (TestSignaller * self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/* The interface type lives in the plugin (it cannot be linked in twice), so
+ * it is looked up by name once the plugin is loaded. */
+GType
+test_signaller_get_type (void)
+{
+  static GType type = 0;
+
+  if (g_once_init_enter (&type)) {
+    GType iface_type = g_type_from_name ("GstConveneSignaller");
+    const GInterfaceInfo iface_info = {
+      (GInterfaceInitFunc) test_signaller_iface_init, NULL, NULL
+    };
+    GType t = g_type_register_static_simple (G_TYPE_OBJECT, "TestSignaller",
+        sizeof (TestSignallerClass),
+        (GClassInitFunc) test_signaller_class_init, sizeof (TestSignaller),
+        (GInstanceInitFunc) test_signaller_init, 0);
+
+    g_assert (iface_type != 0);
+    g_type_add_interface_static (t, iface_type, &iface_info);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static GstMessage *
+pop_call_state (GstBus * bus, const gchar * state)
+{
+  GstMessage *msg;
+
+  while ((msg = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND,
+              GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    if (gst_structure_has_name (s, "signalbridge-call-state")
+        && g_strcmp0 (gst_structure_get_string (s, "state"), state) == 0)
+      return msg;
+    gst_message_unref (msg);
+  }
+  return NULL;
+}
+
+/* The element drives any GstConveneSignaller: it calls, answers, posts call
+ * states and turns fatal signalling errors into element errors. */
+GST_START_TEST (test_custom_signaller)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  TestSignaller *ts = g_object_new (TEST_TYPE_SIGNALLER, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  const GstStructure *s;
+  GError *err = NULL;
+
+  g_object_set (e, "signaller", ts, "call", "bob", "answer", TRUE, NULL);
+  gst_bin_add (GST_BIN (pipe), e);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  fail_unless (ts->started);
+
+  /* Signed in: the element places its call. */
+  g_signal_emit_by_name (ts, "state-changed", "connected", NULL, "alice",
+      NULL);
+  msg = pop_call_state (bus, "connected");
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  fail_unless_equals_string (ts->requested, "bob");
+
+  /* An incoming call is accepted (answer=true). */
+  g_signal_emit_by_name (ts, "incoming-session", "c-1", "carol");
+  fail_unless_equals_string (ts->accepted, "c-1");
+
+  /* The call ends: a call-state message with the reason. */
+  g_signal_emit_by_name (ts, "state-changed", "ended", "c-1", "carol",
+      "hangup");
+  msg = pop_call_state (bus, "ended");
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (s, "call-id"), "c-1");
+  fail_unless_equals_string (gst_structure_get_string (s, "peer"), "carol");
+  fail_unless_equals_string (gst_structure_get_string (s, "reason"), "hangup");
+  gst_message_unref (msg);
+
+  /* A non-fatal error is a message, a fatal one an element error. */
+  g_signal_emit_by_name (ts, "error", "busy", "bob is busy", FALSE);
+  g_signal_emit_by_name (ts, "error", "auth-failed", "bad token", TRUE);
+  msg = wait_for_error (bus, 5 * GST_SECOND);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  fail_unless (strstr (err->message, "bad token") != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  fail_unless (!ts->started);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_object_unref (ts);
+}
+
+GST_END_TEST;
+
+/* ---------------------------------------------------------------------- */
 /* Congestion controller maths */
 
 typedef struct
@@ -378,6 +588,7 @@ signalbridge_suite (void)
   tcase_add_test (tc, test_states);
   tcase_add_test (tc, test_bad_uri);
   tcase_add_test (tc, test_unreachable_server);
+  tcase_add_test (tc, test_custom_signaller);
   tcase_add_loop_test (tc, test_congestion_table, 0, G_N_ELEMENTS (cc_cases));
   tcase_add_test (tc, test_congestion_sequences);
   tcase_add_loop_test (tc, test_ice_server_urls, 0, G_N_ELEMENTS (ice_cases));

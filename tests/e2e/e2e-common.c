@@ -70,6 +70,14 @@ E2eServer *
 e2e_server_start (const gchar * bin, const gchar * const *users,
     GError ** error)
 {
+  return e2e_server_start_with_args (bin, users, NULL, error);
+}
+
+E2eServer *
+e2e_server_start_with_args (const gchar * bin, const gchar * const *users,
+    const gchar * const *extra_args, GError ** error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   E2eServer *srv = g_new0 (E2eServer, 1);
   g_autoptr (GDataInputStream) in = NULL;
   guint i;
@@ -92,8 +100,16 @@ e2e_server_start (const gchar * bin, const gchar * const *users,
       goto fail;
   }
 
-  srv->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, bin,
-      "--listen", "127.0.0.1:0", "--data-dir", srv->data_dir, NULL);
+  g_ptr_array_add (argv, (gpointer) bin);
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  g_ptr_array_add (argv, (gpointer) "--data-dir");
+  g_ptr_array_add (argv, srv->data_dir);
+  for (i = 0; extra_args && extra_args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+  srv->proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
   if (srv->proc == NULL)
     goto fail;
 

@@ -24,6 +24,10 @@ typedef struct _E2eServer E2eServer;
  * @users.  Returns NULL and sets @error on failure. */
 E2eServer *e2e_server_start (const gchar * bin, const gchar * const *users,
     GError ** error);
+/* Same, with extra convened arguments (e.g. "--set", "ice.turn=..."). */
+E2eServer *e2e_server_start_with_args (const gchar * bin,
+    const gchar * const *users, const gchar * const *extra_args,
+    GError ** error);
 const gchar *e2e_server_ws_url (E2eServer * server);
 /* A token for @user, from the convened CLI; NULL on failure. */
 gchar *e2e_server_token (E2eServer * server, const gchar * user,

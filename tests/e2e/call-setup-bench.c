@@ -30,15 +30,6 @@ typedef struct
 } Pair;
 
 static gboolean
-bob_ready (gpointer data)
-{
-  Pair *p = data;
-
-  return e2e_peer_error (p->bob)
-      || g_strcmp0 (e2e_peer_state (p->bob), "connected") == 0;
-}
-
-static gboolean
 first_frame (gpointer data)
 {
   Pair *p = data;
@@ -126,7 +117,7 @@ main (int argc, char **argv)
       break;
     }
     e2e_peer_start (p.bob);
-    e2e_wait_until (bob_ready, &p, 10.0);
+    e2e_wait_until (e2e_peer_signed_in_or_failed, p.bob, 10.0);
     e2e_peer_start (p.alice);
     e2e_wait_until (first_frame, &p, 30.0);
 

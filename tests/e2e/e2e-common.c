@@ -536,6 +536,14 @@ e2e_peer_state (E2ePeer * peer)
   return peer->state;
 }
 
+gboolean
+e2e_peer_signed_in_or_failed (gpointer data)
+{
+  E2ePeer *peer = data;
+
+  return peer->error != NULL || g_strcmp0 (peer->state, "connected") == 0;
+}
+
 const gchar *
 e2e_peer_error (E2ePeer * peer)
 {

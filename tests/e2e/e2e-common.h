@@ -76,6 +76,9 @@ guint e2e_peer_min_video_frames (E2ePeer * peer);
 guint e2e_peer_audio_buffers (E2ePeer * peer);
 /* Last signalbridge-call-state "state" ("none" before any). */
 const gchar *e2e_peer_state (E2ePeer * peer);
+/* For e2e_wait_until (@peer is an E2ePeer): signed in ("connected"), or
+ * failed. */
+gboolean e2e_peer_signed_in_or_failed (gpointer peer);
 /* The first error posted on the bus, or NULL. */
 const gchar *e2e_peer_error (E2ePeer * peer);
 /* g_get_monotonic_time () of the first remote video frame, 0 before it. */

@@ -32,15 +32,6 @@ typedef struct
 } Peers;
 
 static gboolean
-bob_signed_in (gpointer data)
-{
-  Peers *p = data;
-
-  return e2e_peer_error (p->bob)
-      || g_strcmp0 (e2e_peer_state (p->bob), "connected") == 0;
-}
-
-static gboolean
 relayed_media (gpointer data)
 {
   Peers *p = data;
@@ -116,7 +107,7 @@ main (int argc, char **argv)
     goto done;
 
   e2e_peer_start (p.bob);
-  e2e_wait_until (bob_signed_in, &p, 10.0);
+  e2e_wait_until (e2e_peer_signed_in_or_failed, p.bob, 10.0);
   e2e_peer_start (p.alice);
   e2e_wait_until (relayed_media, &p, 30.0);
 

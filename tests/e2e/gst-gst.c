@@ -39,15 +39,6 @@ peer_has_failed (E2ePeer * p)
 }
 
 static gboolean
-both_connected (gpointer data)
-{
-  Peers *p = data;
-
-  return peer_has_failed (p->alice) || peer_has_failed (p->bob)
-      || g_strcmp0 (e2e_peer_state (p->bob), "connected") == 0;
-}
-
-static gboolean
 media_flows (gpointer data)
 {
   Peers *p = data;
@@ -141,7 +132,7 @@ main (int argc, char **argv)
 
   /* bob first: a call to a user without a connection ends as "offline". */
   e2e_peer_start (p.bob);
-  e2e_wait_until (both_connected, &p, 10.0);
+  e2e_wait_until (e2e_peer_signed_in_or_failed, p.bob, 10.0);
   e2e_tap (g_strcmp0 (e2e_peer_state (p.bob), "connected") == 0,
       "bob is signed in");
 

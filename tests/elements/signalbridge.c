@@ -185,6 +185,36 @@ GST_START_TEST (test_states)
 
 GST_END_TEST;
 
+/* UPnP would send SSDP multicast from every call: it must be off on the
+ * agent once the element is started. */
+GST_START_TEST (test_upnp_off)
+{
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  GstElement *webrtc;
+  GObject *ice = NULL, *agent = NULL;
+  gboolean upnp = TRUE;
+
+  g_object_set (e, "uri", "ws://127.0.0.1:1/ws", "allow-loopback", TRUE,
+      NULL);
+  gst_element_set_state (e, GST_STATE_PAUSED);
+  webrtc = gst_bin_get_by_name (GST_BIN (e), "webrtcbin");
+  fail_unless (webrtc != NULL);
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  fail_unless (ice != NULL);
+  g_object_get (ice, "agent", &agent, NULL);
+  fail_unless (agent != NULL);
+  g_object_get (agent, "upnp", &upnp, NULL);
+  fail_if (upnp);
+
+  g_object_unref (agent);
+  gst_object_unref (ice);
+  gst_object_unref (webrtc);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 static void
 check_error_for_uri (const gchar * uri, GQuark domain, gint code)
 {
@@ -586,6 +616,7 @@ signalbridge_suite (void)
   tcase_add_test (tc, test_link_by_caps);
   tcase_add_test (tc, test_harness_push);
   tcase_add_test (tc, test_states);
+  tcase_add_test (tc, test_upnp_off);
   tcase_add_test (tc, test_bad_uri);
   tcase_add_test (tc, test_unreachable_server);
   tcase_add_test (tc, test_custom_signaller);

@@ -31,6 +31,15 @@
  * The signalling protocol is pluggable: #GstSignalBridge:signaller takes any
  * #GstConveneSignaller; the default speaks the Convene WebSocket protocol.
  *
+ * One element run carries one call.  When it ends, the src pads get EOS, so
+ * a pipeline made for the call finishes; an application EOS (`gst-launch -e`)
+ * or the end of every local track hangs up.  Further incoming calls are
+ * rejected while `answer=true`; start the element again for a new call.
+ * The transceivers offer only the codec they send (Opus, and VP8 or H.264),
+ * so two signalbridge peers must use the same #GstSignalBridge:video-codec;
+ * browsers accept either.  Remote offers mid-call (a browser adding a screen
+ * share) are answered; a sink pad requested mid-call renegotiates.
+ *
  * ## Example pipelines
  * |[
  * gst-launch-1.0 -e signalbridge name=s uri=ws://127.0.0.1:8080/ws token=$T call=bob \
@@ -44,7 +53,6 @@
  *     s. ! video/x-raw ! queue ! videoconvert ! autovideosink
  * ]| Answers the first incoming call.
  */
-
 
 #include <string.h>
 

@@ -1,5 +1,6 @@
 // Convene browser client: sign-in, contacts with presence, 1:1 calls with camera,
-// mic and screen share. Protocol: docs/protocol.md.
+// mic and screen share, and meetings (group calls, meeting.js). Protocol:
+// docs/protocol.md.
 //
 // Deep links (also used by the end-to-end tests):
 //   ?token=T         sign in with T
@@ -7,9 +8,11 @@
 //   &autoaccept=1    accept incoming calls without a click
 //   &relay=1         iceTransportPolicy 'relay' (TURN only)
 //   &screen=1        share the screen from the start of each call
+//   &meeting=ID      join meeting ID once connected (again after a reconnect)
 
 import { Signaling } from './signaling.js';
 import { CallSession } from './call.js';
+import { Meeting } from './meeting.js';
 import { StatsSampler, formatBitrate } from './stats.js';
 
 const params = new URLSearchParams(location.search);
@@ -18,7 +21,11 @@ const opts = {
   autoaccept: params.get('autoaccept') === '1',
   relay: params.get('relay') === '1',
   screen: params.get('screen') === '1',
+  meeting: params.get('meeting'),
 };
+
+// `view` is sent once tile sizes settle, not on every frame of a resize.
+const VIEW_DEBOUNCE_MS = 300;
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,6 +45,10 @@ const app = {
   reconnectDelay: 1000,
   statsTimer: null,
   media: 'new',
+  meeting: null, // Meeting while joining or joined
+  meetingLeft: false, // the user left: a reconnect does not join again
+  views: new Map(), // `${pid}|${track id}` → "WxH" last sent
+  viewTimer: null,
 };
 
 // Read-only view for tests and debugging; the app's own objects stay private.
@@ -52,6 +63,22 @@ Object.defineProperty(window, 'convene', {
     get lastError() { return app.lastError; },
     get contacts() {
       return [...app.contacts.values()].map((c) => ({ ...c }));
+    },
+    get meeting() {
+      const m = app.meeting;
+      if (!m) return null;
+      return Object.freeze({
+        id: m.id,
+        mode: m.path ? m.path.mode : null,
+        pendingMode: m.next ? m.next.mode : null,
+        participantId: m.participantId,
+        sfu: m.sfu,
+        speaker: m.speaker,
+        lastSwitch: m.lastSwitch ? { ...m.lastSwitch } : null,
+        participants: [...m.participants.values()].map((p) => ({
+          participant_id: p.participant_id, user: p.user, tracks: p.tracks.map((t) => ({ ...t })),
+        })),
+      });
     },
   }),
   writable: false,
@@ -95,6 +122,15 @@ function connect() {
   sig.addEventListener('ended', (e) => onEnded(e.detail));
   sig.addEventListener('sdp', (e) => onSdp(e.detail));
   sig.addEventListener('ice', (e) => onIce(e.detail));
+  sig.addEventListener('joined', (e) => withMeeting(e.detail, (m) => {
+    m.onJoined(e.detail);
+    setState('in-meeting');
+  }));
+  sig.addEventListener('participant-joined', (e) => withMeeting(e.detail, (m) => m.onParticipantJoined(e.detail)));
+  sig.addEventListener('participant-left', (e) => withMeeting(e.detail, (m) => m.onParticipantLeft(e.detail)));
+  sig.addEventListener('tracks', (e) => withMeeting(e.detail, (m) => m.onTracks(e.detail)));
+  sig.addEventListener('mode', (e) => withMeeting(e.detail, (m) => m.onMode(e.detail)));
+  sig.addEventListener('active-speaker', (e) => withMeeting(e.detail, (m) => m.onActiveSpeaker(e.detail)));
   sig.addEventListener('error', (e) => onServerError(e.detail));
   sig.addEventListener('close', (e) => onClose(e.detail));
   sig.connect();
@@ -116,7 +152,9 @@ function onWelcome(msg) {
   setConn('connected');
   showError('');
   setState('idle');
-  if (opts.call && !app.deepLinkDone) {
+  if (opts.meeting && !app.meetingLeft) {
+    joinMeeting(opts.meeting);
+  } else if (opts.call && !app.deepLinkDone) {
     app.deepLinkDone = true;
     startCall(opts.call);
   }
@@ -125,6 +163,7 @@ function onWelcome(msg) {
 function onClose({ code, reason }) {
   setConn('disconnected');
   if (app.call) teardownCall('connection lost');
+  if (app.meeting) teardownMeeting('connection lost');
   if (code === 1008) {
     // Policy close: bad or expired token. Retrying with it cannot succeed.
     setState('signed-out');
@@ -145,6 +184,8 @@ function onServerError(msg) {
   showError(`${msg.code}: ${msg.message || ''}`.trim());
   // A refused `call` leaves no call behind on the server.
   if (msg.ref === 'call' && app.call && !app.call.id) teardownCall(msg.code);
+  // A refused `join` leaves us outside the meeting.
+  if (msg.ref === 'join' && app.meeting && !app.meeting.participantId) teardownMeeting(msg.code);
 }
 
 // ---- contacts and presence -------------------------------------------------
@@ -215,7 +256,7 @@ async function getLocalMedia() {
 }
 
 async function startScreen() {
-  if (app.screenStream || !app.call) return;
+  if (app.screenStream || !(app.call || app.meeting)) return;
   let stream;
   try {
     stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
@@ -223,7 +264,7 @@ async function startScreen() {
     showError(`screen share: ${err.name}`);
     return;
   }
-  if (!app.call) {
+  if (!(app.call || app.meeting)) {
     for (const t of stream.getTracks()) t.stop();
     return;
   }
@@ -232,7 +273,8 @@ async function startScreen() {
   stream.getVideoTracks()[0].addEventListener('ended', () => stopScreen());
   $('local-screen').srcObject = stream;
   $('local-screen').hidden = false;
-  if (app.call.session) app.call.session.addScreen(stream);
+  if (app.call && app.call.session) app.call.session.addScreen(stream);
+  if (app.meeting) app.meeting.setScreen(stream);
   renderCall();
 }
 
@@ -241,6 +283,7 @@ function stopScreen() {
   if (!stream) return;
   app.screenStream = null;
   if (app.call && app.call.session) app.call.session.removeScreen();
+  if (app.meeting && !app.meeting.closed) app.meeting.setScreen(null);
   for (const t of stream.getTracks()) t.stop();
   $('local-screen').srcObject = null;
   $('local-screen').hidden = true;
@@ -285,7 +328,7 @@ function onRinging(msg) {
 }
 
 function onIncoming(msg) {
-  if (app.call) {
+  if (app.call || app.meeting) {
     // One call at a time: the server should not ring a busy user, but another tab
     // of ours may have started a call a moment ago.
     app.signaling.send({ type: 'reject', call_id: msg.call_id });
@@ -363,10 +406,18 @@ function onEnded(msg) {
 }
 
 function onSdp(msg) {
+  if (msg.meeting !== undefined) {
+    withMeeting(msg, (m) => m.onSdp(msg));
+    return;
+  }
   if (app.call && app.call.session && app.call.id === msg.call_id) app.call.session.handleSdp(msg);
 }
 
 function onIce(msg) {
+  if (msg.meeting !== undefined) {
+    withMeeting(msg, (m) => m.onIce(msg));
+    return;
+  }
   if (app.call && app.call.session && app.call.id === msg.call_id) app.call.session.handleIce(msg);
 }
 
@@ -410,6 +461,134 @@ function removeRemote(peer, slot) {
   if (v) v.remove();
 }
 
+// ---- meetings --------------------------------------------------------------------
+
+function withMeeting(msg, fn) {
+  const m = app.meeting;
+  if (!m || m.closed || msg.meeting !== m.id) return;
+  fn(m);
+}
+
+async function joinMeeting(id) {
+  if (app.meeting || app.call) return;
+  setState('joining');
+  const localStream = await getLocalMedia();
+  if (app.state !== 'joining') return;
+  const m = new Meeting({
+    signaling: app.signaling, id, iceServers: app.iceServers, relayOnly: opts.relay, localStream,
+  });
+  app.meeting = m;
+  m.addEventListener('change', () => {
+    if (app.meeting !== m) return;
+    renderTiles();
+    renderCall();
+  });
+  m.addEventListener('error', (e) => showError(`media: ${e.detail.error && e.detail.error.message}`));
+  if (!m.join()) {
+    teardownMeeting('not connected');
+    return;
+  }
+  if (opts.screen) await startScreen();
+  renderCall();
+}
+
+function leaveMeeting() {
+  if (!app.meeting) return;
+  app.meetingLeft = true;
+  app.meeting.leave();
+  teardownMeeting('left');
+}
+
+function teardownMeeting(reason) {
+  const m = app.meeting;
+  app.meeting = null;
+  if (m) m.close();
+  releaseLocalMedia();
+  $('remote-videos').replaceChildren();
+  app.views.clear();
+  if (app.state !== 'connecting' && app.state !== 'signed-out') setState('idle');
+  $('call-status').textContent = `Meeting ${m ? m.id : ''} ${reason === 'left' ? 'left' : `ended (${reason})`}`;
+}
+
+// One tile per remote stream: <div class="tile"> holding
+// <video data-user data-participant data-kind> and the participant's name.
+function renderTiles() {
+  const m = app.meeting;
+  const box = $('remote-videos');
+  if (!m) return;
+  const want = new Map(m.remoteStreams().map((r) => [`${r.pid}|${r.kind}`, r]));
+  for (const tile of [...box.children]) {
+    if (!want.has(tile.dataset.key)) tile.remove();
+  }
+  for (const [k, r] of want) {
+    let tile = box.querySelector(`.tile[data-key="${CSS.escape(k)}"]`);
+    if (!tile) {
+      tile = document.createElement('div');
+      tile.className = 'tile';
+      tile.dataset.key = k;
+      tile.dataset.kind = r.kind;
+      const v = document.createElement('video');
+      v.dataset.user = r.user;
+      v.dataset.participant = r.pid;
+      v.dataset.kind = r.kind;
+      v.autoplay = true;
+      v.playsInline = true;
+      // The camera tile plays the participant's audio; the screen carries none.
+      v.muted = r.kind === 'screen';
+      const label = document.createElement('span');
+      label.className = 'name';
+      label.textContent = r.kind === 'screen' ? `${r.user} (screen)` : r.user;
+      tile.append(v, label);
+      box.appendChild(tile);
+      tileResize.observe(v);
+    }
+    tile.classList.toggle('speaking', m.speaker === r.pid);
+    const v = tile.querySelector('video');
+    if (v.srcObject !== r.stream) {
+      v.srcObject = r.stream;
+      v.play().catch(() => {
+        v.muted = true;
+        v.play().catch(() => {});
+      });
+    }
+  }
+  scheduleViews();
+}
+
+// The SFU sends each tile the simulcast layer that fits it: tell it the sizes.
+const tileResize = new ResizeObserver(() => scheduleViews());
+
+function scheduleViews() {
+  clearTimeout(app.viewTimer);
+  app.viewTimer = setTimeout(sendViews, VIEW_DEBOUNCE_MS);
+}
+
+function sendViews() {
+  const m = app.meeting;
+  if (!m || !m.path || m.path.mode !== 'sfu') return;
+  const seen = new Set();
+  for (const v of $('remote-videos').querySelectorAll('video[data-participant]')) {
+    const stream = v.srcObject;
+    if (!stream) continue;
+    const width = Math.round(v.clientWidth * devicePixelRatio);
+    const height = Math.round(v.clientHeight * devicePixelRatio);
+    for (const t of stream.getVideoTracks()) {
+      const k = `${v.dataset.participant}|${t.id}`;
+      seen.add(k);
+      if (app.views.get(k) === `${width}x${height}`) continue;
+      app.views.set(k, `${width}x${height}`);
+      m.sendView(v.dataset.participant, t.id, width, height);
+    }
+  }
+  // A tile that went away is no longer shown anywhere: 0×0 lets the worker stop it.
+  for (const k of [...app.views.keys()]) {
+    if (seen.has(k)) continue;
+    app.views.delete(k);
+    const [pid, track] = k.split('|');
+    if (m.participants.has(pid)) m.sendView(pid, track, 0, 0);
+  }
+}
+
 // ---- stats panel -----------------------------------------------------------
 
 function startStats(session) {
@@ -442,7 +621,11 @@ function stopStats() {
 
 function renderCall() {
   const call = app.call;
-  const inCall = !!(call && call.phase === 'accepted');
+  const m = app.meeting;
+  const inCall = !!(call && call.phase === 'accepted') || !!(m && m.participantId);
+  document.body.dataset.mode = m || opts.meeting ? 'meeting' : 'calls';
+  $('leave-button').hidden = !m;
+  $('hangup-button').hidden = !!m;
   $('incoming').hidden = !(call && call.direction === 'incoming' && call.phase === 'incoming');
   if (call && call.direction === 'incoming') $('incoming-text').textContent = `${call.peer} is calling…`;
   const status = $('call-status');
@@ -452,11 +635,16 @@ function renderCall() {
     else if (call.phase === 'incoming') status.textContent = `Incoming call from ${call.peer}`;
     else if (call.phase === 'accepting') status.textContent = `Connecting to ${call.peer}…`;
     else status.textContent = `In call with ${call.peer} (media: ${app.media})`;
+  } else if (m) {
+    const n = m.participants.size + 1;
+    status.textContent = m.participantId
+      ? `Meeting ${m.id}: ${n} participant${n === 1 ? '' : 's'} (${m.path ? m.path.mode : '…'}${m.next ? ` → ${m.next.mode}` : ''})`
+      : `Joining meeting ${m.id}…`;
   }
   $('hangup-button').disabled = !call || call.phase === 'incoming';
   $('hangup-button').textContent = call && call.phase !== 'accepted' && call.direction === 'outgoing' ? 'Cancel' : 'Hang up';
-  $('mute-button').disabled = !call;
-  $('camera-button').disabled = !call;
+  $('mute-button').disabled = !call && !m;
+  $('camera-button').disabled = !call && !m;
   $('screen-button').disabled = !inCall;
   $('mute-button').setAttribute('aria-pressed', String(!app.micOn));
   $('mute-button').textContent = app.micOn ? 'Mute mic' : 'Unmute mic';
@@ -475,6 +663,7 @@ function wireControls() {
   $('accept-button').addEventListener('click', () => acceptCall());
   $('reject-button').addEventListener('click', () => rejectCall());
   $('hangup-button').addEventListener('click', () => hangup());
+  $('leave-button').addEventListener('click', () => leaveMeeting());
   $('mute-button').addEventListener('click', () => {
     app.micOn = !app.micOn;
     if (app.call && app.call.session) app.call.session.setMicEnabled(app.micOn);

@@ -12,10 +12,13 @@
 // interleaves with a half-done setLocalDescription/setRemoteDescription.
 
 export class CallSession extends EventTarget {
-  constructor({ signaling, callId, peer, role, iceServers, relayOnly, localStream }) {
+  // `route` holds the fields that address this session's `sdp` / `ice` messages:
+  // `{call_id}` for a 1:1 call, `{meeting, to, session}` for a meeting's mesh pair.
+  constructor({ signaling, callId, route, peer, role, iceServers, relayOnly, localStream }) {
     super();
     this.signaling = signaling;
     this.callId = callId;
+    this.route = route || { call_id: callId };
     this.peer = peer;
     this.role = role;
     this.polite = role !== 'offerer';
@@ -90,7 +93,7 @@ export class CallSession extends EventTarget {
     if (this.role !== 'offerer' && !this.gotFirstOffer) return;
     await this.pc.setLocalDescription();
     this.signaling.send({
-      type: 'sdp', call_id: this.callId, sdp_type: this.pc.localDescription.type, sdp: this.pc.localDescription.sdp,
+      type: 'sdp', ...this.route, sdp_type: this.pc.localDescription.type, sdp: this.pc.localDescription.sdp,
     });
   }
 
@@ -121,7 +124,7 @@ export class CallSession extends EventTarget {
         }
         await this.pc.setLocalDescription(answer);
         this.signaling.send({
-          type: 'sdp', call_id: this.callId, sdp_type: 'answer', sdp: this.pc.localDescription.sdp,
+          type: 'sdp', ...this.route, sdp_type: 'answer', sdp: this.pc.localDescription.sdp,
         });
       }
     });
@@ -158,11 +161,11 @@ export class CallSession extends EventTarget {
   sendCandidate(c) {
     if (this.closed) return;
     if (c && c.candidate) {
-      const msg = { type: 'ice', call_id: this.callId, candidate: c.candidate, sdp_mline_index: c.sdpMLineIndex ?? 0 };
+      const msg = { type: 'ice', ...this.route, candidate: c.candidate, sdp_mline_index: c.sdpMLineIndex ?? 0 };
       if (c.sdpMid !== null && c.sdpMid !== undefined) msg.sdp_mid = c.sdpMid;
       this.signaling.send(msg);
     } else {
-      this.signaling.send({ type: 'ice', call_id: this.callId, candidate: '', sdp_mline_index: 0 });
+      this.signaling.send({ type: 'ice', ...this.route, candidate: '', sdp_mline_index: 0 });
     }
   }
 

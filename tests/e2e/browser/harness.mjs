@@ -200,8 +200,9 @@ export class Convened {
     this.cli(['user', 'add', name]);
   }
 
-  token(name) {
-    const out = this.cli(['token', '--user', name]);
+  // `meeting` scopes the token to one meeting (joining it creates it).
+  token(name, { meeting } = {}) {
+    const out = this.cli(['token', '--user', name, ...(meeting ? ['--meeting', meeting] : [])]);
     const tok = out.split(/\s+/).find((w) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(w));
     if (!tok) throw new Error(`no JWT in the output of convened token: ${out}`);
     return tok;
@@ -464,4 +465,38 @@ export function decoded(pc) {
 // TAP diagnostics that meson shows with --print-errorlogs.
 export function note(...parts) {
   console.log(`# ${parts.join(' ')}`);
+}
+
+// Meeting tiles (<video data-participant>) with the decoding stats of the tracks they
+// show: each tile's video track is found by id among the inbound-rtp of every
+// RTCPeerConnection on the page, so the figures come from getStats(), not from the app.
+export async function tileMedia(page) {
+  return page.evaluate(async () => {
+    const byTrack = new Map();
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      report.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
+      });
+    }
+    return [...document.querySelectorAll('#remote-videos video[data-participant]')].map((v) => {
+      const track = v.srcObject && v.srcObject.getVideoTracks()[0];
+      const s = track ? byTrack.get(track.id) : null;
+      return {
+        user: v.dataset.user,
+        pid: v.dataset.participant,
+        kind: v.dataset.kind,
+        framesDecoded: s ? s.framesDecoded || 0 : 0,
+        width: s ? s.frameWidth || 0 : 0,
+        height: s ? s.frameHeight || 0 : 0,
+        playing: !v.paused && v.videoWidth > 0,
+      };
+    });
+  });
+}
+
+// The PeerConnections of the page that are not closed.
+export async function openPcCount(page) {
+  return page.evaluate(() => (window.__pcs || []).filter((pc) => pc.connectionState !== 'closed').length);
 }

@@ -359,6 +359,11 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   if (trans) {
     g_object_set (trans, "codec-preferences", rtpcaps, "direction",
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, NULL);
+    /* Retransmissions (NACK + RTX) repair the odd lost video packet far
+     * cheaper than a keyframe. */
+    if (video && g_object_class_find_property (G_OBJECT_GET_CLASS (trans),
+            "do-nack"))
+      g_object_set (trans, "do-nack", TRUE, NULL);
     gst_object_unref (trans);
   }
   gst_caps_unref (rtpcaps);

@@ -158,8 +158,14 @@ cmd_token (CnvConfig * config, int argc, char **argv)
     return EXIT_USAGE;
   }
   grant_list = g_strsplit (grants ? grants : "publish,subscribe", ",", -1);
-  for (gsize i = 0; grant_list[i]; i++)
+  for (gsize i = 0; grant_list[i]; i++) {
     g_strstrip (grant_list[i]);
+    /* Worker tokens skip the user directory: only convened mints them. */
+    if (strcmp (grant_list[i], CNV_GRANT_WORKER) == 0) {
+      g_printerr ("convened token: the \"worker\" grant is internal\n");
+      return EXIT_USAGE;
+    }
+  }
   users = cnv_users_open (config->data_dir, &error);
   if (!users) {
     g_printerr ("convened token: %s\n", error->message);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hub.h"
+#include "protocol.h"
 #include "static.h"
 #include "token.h"
 #include "users.h"
@@ -26,6 +27,7 @@ struct _CnvServer
   const CnvConfig *config;
   SoupServer *soup;
   CnvHub *hub;
+  GBytes *secret;               /* verifies API bearer tokens */
   GHashTable *conns;            /* session id -> Conn, owned */
   GMainLoop *quit_loop;         /* set while shutting down */
   guint grace_id;
@@ -166,6 +168,134 @@ metrics_handler (SoupServer * soup, SoupServerMessage * msg,
 }
 
 static void
+json_response (SoupServerMessage * msg, guint status, char *body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+static void
+api_error (SoupServerMessage * msg, guint status, CnvErrorCode code,
+    const char *message)
+{
+  json_response (msg, status, cnv_msg_error (code, message, NULL));
+}
+
+/* The API wants an admin bearer token: 401 without a valid one, 403 for a
+ * valid one without the grant. */
+static gboolean
+api_authorize (CnvServer * self, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const char *auth = soup_message_headers_get_one (h, "Authorization");
+  g_autoptr (CnvTokenClaims) claims = NULL;
+  g_autofree char *why = NULL;
+  CnvErrorCode code;
+
+  if (!auth || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "WWW-Authenticate", "Bearer");
+    api_error (msg, SOUP_STATUS_UNAUTHORIZED, CNV_ERR_AUTH_REQUIRED,
+        "an Authorization: Bearer token is required");
+    return FALSE;
+  }
+  claims = cnv_token_verify (self->secret, auth + 7,
+      g_get_real_time () / G_USEC_PER_SEC, &code, &why);
+  if (!claims) {
+    api_error (msg, SOUP_STATUS_UNAUTHORIZED, code, why);
+    return FALSE;
+  }
+  if (!cnv_token_claims_has_grant (claims, "admin")) {
+    api_error (msg, SOUP_STATUS_FORBIDDEN, CNV_ERR_FORBIDDEN,
+        "the token lacks the admin grant");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+api_create_meeting (CnvServer * self, SoupServerMessage * msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autofree char *id = NULL;
+  const char *want = NULL;
+
+  if (body->length > 0) {
+    JsonNode *root;
+    JsonObject *obj;
+    JsonNode *node;
+
+    if (body->length > 4096 || !json_parser_load_from_data (parser,
+            body->data, body->length, NULL)
+        || !(root = json_parser_get_root (parser))
+        || !JSON_NODE_HOLDS_OBJECT (root)) {
+      api_error (msg, SOUP_STATUS_BAD_REQUEST, CNV_ERR_BAD_JSON,
+          "the body must be a JSON object");
+      return;
+    }
+    obj = json_node_get_object (root);
+    if (json_object_get_size (obj) > (json_object_has_member (obj, "id") ?
+            1u : 0u)) {
+      api_error (msg, SOUP_STATUS_BAD_REQUEST, CNV_ERR_BAD_MESSAGE,
+          "only the field \"id\" is allowed");
+      return;
+    }
+    node = json_object_get_member (obj, "id");
+    if (node && (!JSON_NODE_HOLDS_VALUE (node)
+            || json_node_get_value_type (node) != G_TYPE_STRING
+            || !cnv_id_is_valid (json_node_get_string (node)))) {
+      api_error (msg, SOUP_STATUS_BAD_REQUEST, CNV_ERR_BAD_MESSAGE,
+          "field \"id\" must be 1-64 characters of [A-Za-z0-9._-]");
+      return;
+    }
+    if (node)
+      want = json_node_get_string (node);
+  }
+  if (!cnv_hub_create_meeting (self->hub, want, &id)) {
+    api_error (msg, SOUP_STATUS_CONFLICT, CNV_ERR_BAD_STATE,
+        "a meeting with that id exists");
+    return;
+  }
+  {
+    g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, id);
+    json_builder_end_object (b);
+    json_response (msg, SOUP_STATUS_CREATED, cnv_msg_to_string (b));
+  }
+}
+
+static void
+meetings_handler (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  CnvServer *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+
+  if (strcmp (path, "/api/meetings") != 0) {
+    api_error (msg, SOUP_STATUS_NOT_FOUND, CNV_ERR_BAD_MESSAGE,
+        "no such resource");
+    return;
+  }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_POST) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Allow", "GET, POST");
+    api_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, CNV_ERR_BAD_MESSAGE,
+        "use GET or POST");
+    return;
+  }
+  if (!api_authorize (self, msg))
+    return;
+  if (method == SOUP_METHOD_POST)
+    api_create_meeting (self, msg);
+  else
+    json_response (msg, SOUP_STATUS_OK, cnv_hub_render_meetings (self->hub));
+}
+
+static void
 static_handler (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
@@ -189,6 +319,7 @@ cnv_server_new (const CnvConfig * config, GError ** error)
   if (!users)
     return NULL;
   self->hub = cnv_hub_new (config, users, secret, NULL);
+  self->secret = g_bytes_ref (secret);
   self->soup = soup_server_new ("server-header", "convened", NULL);
   soup_server_add_websocket_handler (self->soup, "/ws", NULL, NULL,
       ws_handler, self, NULL);
@@ -196,6 +327,8 @@ cnv_server_new (const CnvConfig * config, GError ** error)
       NULL);
   soup_server_add_handler (self->soup, "/metrics", metrics_handler, self,
       NULL);
+  soup_server_add_handler (self->soup, "/api/meetings", meetings_handler,
+      self, NULL);
   soup_server_add_handler (self->soup, "/", static_handler, self, NULL);
   return g_steal_pointer (&self);
 }
@@ -222,6 +355,18 @@ cnv_server_listen (CnvServer * self, GError ** error)
     return NULL;
   }
   url = g_uri_to_string (uris->data);
+  {
+    /* Workers connect back here; a wildcard bind is reached on loopback. */
+    const char *host = g_uri_get_host (uris->data);
+    g_autofree char *ws = NULL;
+    if (g_strcmp0 (host, "0.0.0.0") == 0)
+      host = "127.0.0.1";
+    else if (g_strcmp0 (host, "::") == 0)
+      host = "::1";
+    ws = g_strdup_printf (strchr (host, ':') ? "ws://[%s]:%d/ws" :
+        "ws://%s:%d/ws", host, g_uri_get_port (uris->data));
+    cnv_hub_set_signaling_uri (self->hub, ws);
+  }
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return url;
 }
@@ -261,6 +406,7 @@ cnv_server_dispose (GObject * object)
     soup_server_disconnect (self->soup);
   g_clear_pointer (&self->conns, g_hash_table_unref);
   g_clear_object (&self->hub);
+  g_clear_pointer (&self->secret, g_bytes_unref);
   g_clear_object (&self->soup);
   g_clear_pointer (&self->quit_loop, g_main_loop_unref);
   G_OBJECT_CLASS (cnv_server_parent_class)->dispose (object);

@@ -14,6 +14,12 @@ G_DEFINE_QUARK (cnv-config-error-quark, cnv_config_error)
 #ifndef CONVENE_SOURCE_WEB_DIR
 #define CONVENE_SOURCE_WEB_DIR NULL
 #endif
+#ifndef CONVENE_BUILD_WORKER
+#define CONVENE_BUILD_WORKER NULL
+#endif
+#ifndef CONVENE_SOURCE_PIPELINES_DIR
+#define CONVENE_SOURCE_PIPELINES_DIR NULL
+#endif
 #ifndef CONVENE_DATADIR
 #define CONVENE_DATADIR "/usr/local/share"
 #endif
@@ -39,6 +45,11 @@ static const KnownKey known_keys[] = {
   {"limits", "max-frame"},
   {"limits", "rate"},
   {"limits", "burst"},
+  {"meetings", "mesh-max"},
+  {"meetings", "mesh-linger"},
+  {"meetings", "max-participants"},
+  {"meetings", "worker-command"},
+  {"meetings", "pipeline"},
 };
 
 static const char *
@@ -52,6 +63,35 @@ default_web_dir (void)
   if (src && g_file_test (src, G_FILE_TEST_IS_DIR))
     return src;
   return CONVENE_DATADIR "/convene/web";
+}
+
+/* Like CONVENE_BIN for the daemon: the environment, then the program built
+ * next to this one, then PATH. */
+static char *
+default_worker_command (void)
+{
+  const char *env = g_getenv ("CONVENE_WORKER_BIN");
+  const char *built = CONVENE_BUILD_WORKER;
+
+  if (env && *env)
+    return g_strdup (env);
+  if (built && g_file_test (built, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup (built);
+  return g_strdup ("convene-worker");
+}
+
+static char *
+default_pipeline (void)
+{
+  const char *env = g_getenv ("CONVENE_PIPELINES_DIR");
+  const char *src = CONVENE_SOURCE_PIPELINES_DIR;
+
+  if (env && *env)
+    return g_build_filename (env, "meeting.pipeline", NULL);
+  if (src && g_file_test (src, G_FILE_TEST_IS_DIR))
+    return g_build_filename (src, "meeting.pipeline", NULL);
+  return g_build_filename (CONVENE_DATADIR, "convene", "pipelines",
+      "meeting.pipeline", NULL);
 }
 
 CnvConfig *
@@ -74,6 +114,13 @@ cnv_config_new_default (void)
   c->max_frame = 65536;
   c->rate = 50;
   c->burst = 200;
+  c->mesh_max = 4;
+  c->mesh_linger_ms = 10000;
+  c->max_participants = 50;
+  c->worker_command = default_worker_command ();
+  c->pipeline = default_pipeline ();
+  c->worker_stop_timeout_ms = 10000;
+  c->api_meeting_keep_ms = 3600 * 1000;
   return c;
 }
 
@@ -88,6 +135,8 @@ cnv_config_free (CnvConfig * c)
   g_strfreev (c->stun);
   g_strfreev (c->turn);
   g_free (c->turn_secret);
+  g_free (c->worker_command);
+  g_free (c->pipeline);
   g_free (c);
 }
 
@@ -338,6 +387,36 @@ parse_keyfile (CnvConfig * c, GKeyFile * kf, GError ** error)
   if (!get_uint (kf, "limits", "burst", 1, 1000000, &n, error))
     return FALSE;
   c->burst = n;
+
+  n = c->mesh_max;
+  if (!get_uint (kf, "meetings", "mesh-max", 0, 1000, &n, error))
+    return FALSE;
+  c->mesh_max = n;
+  n = c->mesh_linger_ms / 1000;
+  if (!get_uint (kf, "meetings", "mesh-linger", 0, 86400, &n, error))
+    return FALSE;
+  c->mesh_linger_ms = n * 1000;
+  n = c->max_participants;
+  if (!get_uint (kf, "meetings", "max-participants", 1, 10000, &n, error))
+    return FALSE;
+  c->max_participants = n;
+  if ((v = g_key_file_get_value (kf, "meetings", "worker-command", NULL))) {
+    g_auto (GStrv) argv = NULL;
+    g_autoptr (GError) parse_error = NULL;
+    /* Checked now so that a bad value fails at start, not at the first
+     * meeting that outgrows the mesh. */
+    if (!g_shell_parse_argv (g_strstrip (v), NULL, &argv, &parse_error))
+      return invalid (error, "meetings", "worker-command", v,
+          parse_error->message);
+    g_free (c->worker_command);
+    c->worker_command = g_steal_pointer (&v);
+  }
+  if ((v = g_key_file_get_value (kf, "meetings", "pipeline", NULL))) {
+    if (!*g_strstrip (v))
+      return invalid (error, "meetings", "pipeline", v, "must not be empty");
+    g_free (c->pipeline);
+    c->pipeline = g_steal_pointer (&v);
+  }
   return TRUE;
 }
 

@@ -41,6 +41,17 @@ typedef struct
   guint max_frame;
   guint rate;
   guint burst;
+  /* [meetings]; times in ms so that tests can make them short */
+  guint mesh_max;
+  guint mesh_linger_ms;
+  guint max_participants;
+  char *worker_command;
+  char *pipeline;
+  /* Not configurable: how long a worker may take to stop after "mode mesh"
+   * before it is stopped anyway, and how long an empty meeting created
+   * through the API is kept. */
+  guint worker_stop_timeout_ms;
+  guint api_meeting_keep_ms;
 } CnvConfig;
 
 CnvConfig *cnv_config_new_default (void);

@@ -6,6 +6,8 @@
  * most one call (ringing or accepted), which is what makes them "busy". */
 #include "hub.h"
 #include "hub-objects.h"
+#include "hub-private.h"
+#include "meetings.h"
 #include "protocol.h"
 #include "token.h"
 #include "turn.h"
@@ -29,6 +31,9 @@ struct _CnvHub
   GHashTable *user_calls;       /* user -> CnvCall not ended, borrowed */
   GHashTable *last_seen;        /* user -> gint64 ms */
   GHashTable *published;        /* user -> last presence status sent */
+  CnvMeetings *meetings;
+  /* The real worker launcher, used unless a test injects another. */
+  CnvSubprocessLauncher *subprocess_launcher;
   CnvMetrics metrics;
 };
 
@@ -125,7 +130,8 @@ status_of (CnvHub * self, const char *user)
 {
   GPtrArray *list;
 
-  if (g_hash_table_contains (self->user_calls, user))
+  if (g_hash_table_contains (self->user_calls, user)
+      || cnv_meetings_user_count (self->meetings, user) > 0)
     return "busy";
   list = sessions_of (self, user);
   return list && list->len ? "online" : "offline";
@@ -165,6 +171,9 @@ publish_presence (CnvHub * self, const char *user)
   gpointer value;
   g_autofree char *text = NULL;
 
+  /* Media workers are nobody's contact. */
+  if (strcmp (user, CNV_WORKER_USER) == 0)
+    return;
   if (g_strcmp0 (g_hash_table_lookup (self->published, user), status) == 0)
     return;
   g_hash_table_replace (self->published, g_strdup (user), (gpointer) status);
@@ -592,7 +601,12 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
     refuse (self, s, code, why, "hello");
     return;
   }
-  if (!cnv_users_exists (self->users, claims->user, &err)) {
+  /* A media worker is not in the directory: its token, minted by this
+   * server, is all it has. */
+  if (cnv_token_claims_has_grant (claims, CNV_GRANT_WORKER)
+      && strcmp (claims->user, CNV_WORKER_USER) == 0) {
+    contacts = g_new0 (char *, 1);
+  } else if (!cnv_users_exists (self->users, claims->user, &err)) {
     if (err) {
       g_warning ("user lookup failed: %s", err->message);
       refuse (self, s, CNV_ERR_INTERNAL, "user lookup failed", "hello");
@@ -602,7 +616,8 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
     }
     return;
   }
-  contacts = cnv_users_get_contacts (self->users, claims->user, &err);
+  if (!contacts)
+    contacts = cnv_users_get_contacts (self->users, claims->user, &err);
   if (!contacts) {
     refuse (self, s, CNV_ERR_INTERNAL, "contact lookup failed", "hello");
     return;
@@ -613,7 +628,8 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
   for (gsize i = 0; contacts[i]; i++)
     g_hash_table_add (s->contacts, g_strdup (contacts[i]));
   s->all_contacts = contacts[0] == NULL
-      && self->config->policy == CNV_POLICY_OPEN;
+      && self->config->policy == CNV_POLICY_OPEN
+      && strcmp (s->user, CNV_WORKER_USER) != 0;
   if (s->all_contacts) {
     g_strfreev (contacts);
     contacts = cnv_users_list (self->users, NULL);
@@ -684,6 +700,7 @@ remove_session (CnvHub * self, CnvSession * s)
     }
     touch (self, s->user);
     leave_calls (self, s);
+    cnv_meetings_session_gone (self->meetings, s);
     publish_presence (self, s->user);
   }
 }
@@ -759,7 +776,18 @@ dispatch (CnvHub * self, CnvSession * s, CnvMsgType type, JsonObject * msg)
       break;
     case CNV_MSG_SDP:
     case CNV_MSG_ICE:
-      handle_relay (self, s, msg, type);
+      if (json_object_has_member (msg, "meeting"))
+        cnv_meetings_handle (self->meetings, s, type, msg);
+      else
+        handle_relay (self, s, msg, type);
+      break;
+    case CNV_MSG_JOIN:
+    case CNV_MSG_LEAVE:
+    case CNV_MSG_TRACKS:
+    case CNV_MSG_VIEW:
+    case CNV_MSG_MEDIA_READY:
+    case CNV_MSG_ACTIVE_SPEAKER:
+      cnv_meetings_handle (self->meetings, s, type, msg);
       break;
     case CNV_MSG_PING:
       send_text (s, cnv_msg_pong ());
@@ -865,8 +893,65 @@ cnv_hub_get_metrics (CnvHub * self)
 char *
 cnv_hub_render_metrics (CnvHub * self)
 {
-  return cnv_metrics_render (&self->metrics,
+  g_autofree char *base = cnv_metrics_render (&self->metrics,
       g_hash_table_size (self->sessions));
+  GString *s = g_string_new (base);
+
+  cnv_meetings_render_metrics (self->meetings, s);
+  return g_string_free (s, FALSE);
+}
+
+void
+cnv_hub_send_to (CnvHub * self, const char *session_id, const char *text)
+{
+  CnvSession *s = g_hash_table_lookup (self->sessions, session_id);
+
+  if (s && s->send)
+    s->send (text, s->user_data);
+}
+
+void
+cnv_hub_send_error (CnvHub * self, CnvSession * s, CnvErrorCode code,
+    const char *message, const char *ref)
+{
+  send_error (self, s, code, message, ref);
+}
+
+void
+cnv_hub_presence_changed (CnvHub * self, const char *user)
+{
+  publish_presence (self, user);
+}
+
+void
+cnv_hub_set_worker_launcher (CnvHub * self,
+    const CnvWorkerLauncherFuncs * funcs, gpointer data)
+{
+  cnv_meetings_set_launcher (self->meetings, funcs, data);
+}
+
+void
+cnv_hub_set_signaling_uri (CnvHub * self, const char *uri)
+{
+  cnv_subprocess_launcher_set_signaling_uri (self->subprocess_launcher, uri);
+}
+
+gboolean
+cnv_hub_create_meeting (CnvHub * self, const char *id, char **out_id)
+{
+  return cnv_meetings_create (self->meetings, id, out_id);
+}
+
+char *
+cnv_hub_render_meetings (CnvHub * self)
+{
+  return cnv_meetings_render (self->meetings);
+}
+
+guint
+cnv_hub_get_n_meetings (CnvHub * self)
+{
+  return cnv_meetings_get_n (self->meetings);
 }
 
 static void
@@ -874,7 +959,10 @@ cnv_hub_dispose (GObject * object)
 {
   CnvHub *self = CNV_HUB (object);
 
-  /* Borrowing tables first, then the owners. */
+  /* Meetings first: their workers are terminated while the launcher
+   * still exists. Then borrowing tables, then the owners. */
+  g_clear_object (&self->meetings);
+  g_clear_pointer (&self->subprocess_launcher, cnv_subprocess_launcher_free);
   g_clear_pointer (&self->user_calls, g_hash_table_unref);
   g_clear_pointer (&self->user_sessions, g_hash_table_unref);
   g_clear_pointer (&self->calls, g_hash_table_unref);
@@ -921,5 +1009,10 @@ cnv_hub_new (const CnvConfig * config, CnvUsers * users, GBytes * secret,
   self->secret = g_bytes_ref (secret);
   self->context = context ? g_main_context_ref (context) :
       g_main_context_ref (g_main_context_default ());
+  self->subprocess_launcher = cnv_subprocess_launcher_new (config);
+  self->meetings = cnv_meetings_new (self, config, secret, self->context,
+      &self->metrics);
+  cnv_meetings_set_launcher (self->meetings, &cnv_subprocess_launcher_funcs,
+      self->subprocess_launcher);
   return self;
 }

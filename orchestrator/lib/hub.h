@@ -9,6 +9,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "users.h"
+#include "worker-supervisor.h"
 
 G_BEGIN_DECLS
 
@@ -47,5 +48,18 @@ guint cnv_hub_get_n_sessions (CnvHub * self);
 guint cnv_hub_get_n_calls (CnvHub * self);
 CnvMetrics *cnv_hub_get_metrics (CnvHub * self);
 char *cnv_hub_render_metrics (CnvHub * self);
+
+/* Meetings. The launcher replaces the real one (tests); @funcs and @data
+ * must outlive the hub. */
+void cnv_hub_set_worker_launcher (CnvHub * self,
+    const CnvWorkerLauncherFuncs * funcs, gpointer data);
+/* Where workers connect back to: ws://HOST:PORT/ws. */
+void cnv_hub_set_signaling_uri (CnvHub * self, const char *uri);
+/* @id NULL makes one up. FALSE if a meeting with that id exists. */
+gboolean cnv_hub_create_meeting (CnvHub * self, const char *id,
+    char **out_id);
+/* GET /api/meetings body. */
+char *cnv_hub_render_meetings (CnvHub * self);
+guint cnv_hub_get_n_meetings (CnvHub * self);
 
 G_END_DECLS

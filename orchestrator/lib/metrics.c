@@ -72,5 +72,11 @@ cnv_metrics_render (const CnvMetrics * m, guint connections)
     g_string_append_printf (s,
         "convene_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
         cnv_error_code_to_string (i), m->errors[i]);
+  g_string_append_printf (s,
+      "# HELP convene_worker_restarts_total Media workers restarted after "
+      "dying.\n"
+      "# TYPE convene_worker_restarts_total counter\n"
+      "convene_worker_restarts_total %" G_GUINT64_FORMAT "\n",
+      m->worker_restarts);
   return g_string_free (s, FALSE);
 }

@@ -27,6 +27,7 @@ typedef struct
   guint64 setup_count;
   double setup_sum;
   guint64 errors[CNV_ERR_COUNT];
+  guint64 worker_restarts;
 } CnvMetrics;
 
 const char *cnv_call_outcome_to_string (CnvCallOutcome outcome);

@@ -21,6 +21,10 @@ static const char *const error_names[CNV_ERR_COUNT] = {
   [CNV_ERR_BAD_STATE] = "bad-state",
   [CNV_ERR_RATE_LIMITED] = "rate-limited",
   [CNV_ERR_INTERNAL] = "internal",
+  [CNV_ERR_UNKNOWN_MEETING] = "unknown-meeting",
+  [CNV_ERR_NOT_IN_MEETING] = "not-in-meeting",
+  [CNV_ERR_UNKNOWN_PARTICIPANT] = "unknown-participant",
+  [CNV_ERR_MEETING_FULL] = "meeting-full",
 };
 
 static const char *const sdp_types[] = { "offer", "answer", NULL };
@@ -60,10 +64,81 @@ static const CnvParam no_params[] = {
   {NULL}
 };
 
+static const char *const sessions[] = { "mesh", "publish", "subscribe", NULL };
+static const char *const modes[] = { "mesh", "sfu", NULL };
+
+/* The meeting forms of sdp and ice: picked when "meeting" is present, so
+ * a frame with both "call_id" and "meeting" fails as an unknown field. */
+static const CnvParam meeting_sdp_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"to", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"session", CNV_PARAM_ENUM, TRUE, 0, sessions},
+  {"sdp_type", CNV_PARAM_ENUM, TRUE, 0, sdp_types},
+  {"sdp", CNV_PARAM_STRING, TRUE, CNV_MAX_SDP_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam meeting_ice_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"to", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"session", CNV_PARAM_ENUM, TRUE, 0, sessions},
+  {"candidate", CNV_PARAM_STRING, TRUE, CNV_MAX_CANDIDATE_LEN, NULL},
+  {"sdp_mline_index", CNV_PARAM_INT, TRUE, 0, NULL},
+  {"sdp_mid", CNV_PARAM_STRING, FALSE, CNV_MAX_SDP_MID_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam join_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"tracks", CNV_PARAM_TRACKS, FALSE, CNV_MAX_TRACKS, NULL},
+  {NULL}
+};
+
+static const CnvParam meeting_only_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {NULL}
+};
+
+static const CnvParam tracks_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"tracks", CNV_PARAM_TRACKS, TRUE, CNV_MAX_TRACKS, NULL},
+  {NULL}
+};
+
+static const CnvParam view_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"participant_id", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"track", CNV_PARAM_STRING, TRUE, CNV_MAX_TRACK_ID_LEN, NULL},
+  {"width", CNV_PARAM_INT, TRUE, 0, NULL},
+  {"height", CNV_PARAM_INT, TRUE, 0, NULL},
+  {NULL}
+};
+
+static const CnvParam media_ready_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"mode", CNV_PARAM_ENUM, TRUE, 0, modes},
+  {NULL}
+};
+
+static const CnvParam active_speaker_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"participant_id", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {NULL}
+};
+
+static const char *const track_kinds[] = { "audio", "video", "screen", NULL };
+
+static const CnvParam track_params[] = {
+  {"id", CNV_PARAM_STRING, TRUE, CNV_MAX_TRACK_ID_LEN, NULL},
+  {"kind", CNV_PARAM_ENUM, TRUE, 0, track_kinds},
+  {NULL}
+};
+
 static const struct
 {
   const char *name;
   const CnvParam *params;
+  const CnvParam *meeting_params;
 } msg_specs[CNV_MSG_COUNT] = {
   [CNV_MSG_HELLO] = {"hello", hello_params},
   [CNV_MSG_CALL] = {"call", call_params},
@@ -71,9 +146,15 @@ static const struct
   [CNV_MSG_REJECT] = {"reject", call_id_params},
   [CNV_MSG_CANCEL] = {"cancel", call_id_params},
   [CNV_MSG_HANGUP] = {"hangup", call_id_params},
-  [CNV_MSG_SDP] = {"sdp", sdp_params},
-  [CNV_MSG_ICE] = {"ice", ice_params},
+  [CNV_MSG_SDP] = {"sdp", sdp_params, meeting_sdp_params},
+  [CNV_MSG_ICE] = {"ice", ice_params, meeting_ice_params},
   [CNV_MSG_PING] = {"ping", no_params},
+  [CNV_MSG_JOIN] = {"join", join_params},
+  [CNV_MSG_LEAVE] = {"leave", meeting_only_params},
+  [CNV_MSG_TRACKS] = {"tracks", tracks_params},
+  [CNV_MSG_VIEW] = {"view", view_params},
+  [CNV_MSG_MEDIA_READY] = {"media-ready", media_ready_params},
+  [CNV_MSG_ACTIVE_SPEAKER] = {"active-speaker", active_speaker_params},
 };
 
 const char *
@@ -98,6 +179,21 @@ cnv_protocol_params (CnvMsgType type)
   if (type < 0 || type >= CNV_MSG_COUNT)
     return NULL;
   return msg_specs[type].params;
+}
+
+const CnvParam *
+cnv_protocol_meeting_params (CnvMsgType type)
+{
+  if (type < 0 || type >= CNV_MSG_COUNT)
+    return NULL;
+  return msg_specs[type].meeting_params;
+}
+
+gboolean
+cnv_id_is_valid (const char *id)
+{
+  /* The same alphabet as user names: safe in URLs, logs and file names. */
+  return cnv_user_name_is_valid (id);
 }
 
 gboolean
@@ -139,10 +235,52 @@ node_is (JsonNode * node, GType type)
   return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
 }
 
+static gboolean check_param (JsonNode * node, const CnvParam * p,
+    char **message);
+
+static gboolean
+check_tracks (JsonNode * node, const CnvParam * p, char **message)
+{
+  JsonArray *array;
+  guint n;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node)) {
+    *message = g_strdup_printf ("field \"%s\" must be an array, not %s",
+        p->name, node_type_name (node));
+    return FALSE;
+  }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n > p->limit) {
+    *message = g_strdup_printf ("field \"%s\" has more than %" G_GINT64_FORMAT
+        " tracks", p->name, p->limit);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    JsonNode *t = json_array_get_element (array, i);
+    g_autofree char *inner = NULL;
+
+    if (!JSON_NODE_HOLDS_OBJECT (t)) {
+      *message = g_strdup_printf ("field \"%s\" must hold track objects, "
+          "not %s", p->name, node_type_name (t));
+      return FALSE;
+    }
+    if (!cnv_protocol_validate (json_node_get_object (t), track_params,
+            &inner)) {
+      *message = g_strdup_printf ("field \"%s\"[%u]: %s", p->name, i, inner);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 check_param (JsonNode * node, const CnvParam * p, char **message)
 {
   const char *s;
+
+  if (p->kind == CNV_PARAM_TRACKS)
+    return check_tracks (node, p, message);
 
   if (p->kind == CNV_PARAM_INT) {
     gint64 v;
@@ -188,6 +326,13 @@ check_param (JsonNode * node, const CnvParam * p, char **message)
         return FALSE;
       }
       return TRUE;
+    case CNV_PARAM_ID:
+      if (!cnv_id_is_valid (s)) {
+        *message = g_strdup_printf ("field \"%s\" must be an id: 1-%d "
+            "characters of [A-Za-z0-9._-]", p->name, CNV_MAX_ID_LEN);
+        return FALSE;
+      }
+      return TRUE;
     case CNV_PARAM_ENUM:
       for (const char *const *c = p->choices; *c; c++)
         if (strcmp (*c, s) == 0)
@@ -199,6 +344,7 @@ check_param (JsonNode * node, const CnvParam * p, char **message)
       }
       return FALSE;
     case CNV_PARAM_INT:
+    case CNV_PARAM_TRACKS:
     default:
       break;
   }
@@ -217,7 +363,7 @@ cnv_protocol_validate (JsonObject * object, const CnvParam * params,
   /* Unknown fields first: a client must never smuggle "from" or similar. */
   json_object_iter_init (&iter, object);
   while (json_object_iter_next (&iter, &name, &node)) {
-    gboolean known = strcmp (name, "type") == 0;
+    gboolean known = params != track_params && strcmp (name, "type") == 0;
     for (const CnvParam * p = params; !known && p->name; p++)
       known = strcmp (p->name, name) == 0;
     if (!known) {
@@ -332,9 +478,13 @@ cnv_protocol_parse (const char *text, gsize len, CnvMsgType * type,
   if (strlen (type_name) <= 64)
     *ref = g_strdup (type_name);
   for (int t = 0; t < CNV_MSG_COUNT; t++) {
+    const CnvParam *params = msg_specs[t].params;
+
     if (strcmp (msg_specs[t].name, type_name) != 0)
       continue;
-    if (!cnv_protocol_validate (obj, msg_specs[t].params, message)) {
+    if (msg_specs[t].meeting_params && json_object_has_member (obj, "meeting"))
+      params = msg_specs[t].meeting_params;
+    if (!cnv_protocol_validate (obj, params, message)) {
       *code = CNV_ERR_BAD_MESSAGE;
       return FALSE;
     }
@@ -448,12 +598,21 @@ cnv_msg_pong (void)
   return finish (begin ("pong"));
 }
 
+static char *
+object_to_string (JsonObject * object)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+  json_node_set_object (node, object);
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
 char *
 cnv_msg_relay (JsonObject * object, const char *peer)
 {
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonObject) copy = json_object_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   JsonObjectIter iter;
   const char *name;
   JsonNode *member;
@@ -469,7 +628,113 @@ cnv_msg_relay (JsonObject * object, const char *peer)
       json_object_set_string_member (copy, "peer", peer);
     json_object_set_member (copy, name, json_node_copy (member));
   }
-  json_node_set_object (node, copy);
-  json_generator_set_root (gen, node);
-  return json_generator_to_data (gen, NULL);
+  return object_to_string (copy);
+}
+
+static void
+add_tracks (JsonBuilder * b, JsonArray * tracks)
+{
+  json_builder_set_member_name (b, "tracks");
+  if (tracks) {
+    g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+    json_node_set_array (node, tracks);
+    json_builder_add_value (b, json_node_copy (node));
+  } else {
+    json_builder_begin_array (b);
+    json_builder_end_array (b);
+  }
+}
+
+void
+cnv_msg_add_participant (JsonBuilder * b, const char *participant_id,
+    const char *user, JsonArray * tracks)
+{
+  json_builder_begin_object (b);
+  add_str (b, "participant_id", participant_id);
+  add_str (b, "user", user);
+  add_tracks (b, tracks);
+  json_builder_end_object (b);
+}
+
+char *
+cnv_msg_participant_joined (const char *meeting, const char *participant_id,
+    const char *user, JsonArray * tracks)
+{
+  JsonBuilder *b = begin ("participant-joined");
+
+  add_str (b, "meeting", meeting);
+  json_builder_set_member_name (b, "participant");
+  cnv_msg_add_participant (b, participant_id, user, tracks);
+  return finish (b);
+}
+
+char *
+cnv_msg_participant_left (const char *meeting, const char *participant_id)
+{
+  JsonBuilder *b = begin ("participant-left");
+
+  add_str (b, "meeting", meeting);
+  add_str (b, "participant_id", participant_id);
+  return finish (b);
+}
+
+char *
+cnv_msg_tracks (const char *meeting, const char *participant_id,
+    JsonArray * tracks)
+{
+  JsonBuilder *b = begin ("tracks");
+
+  add_str (b, "meeting", meeting);
+  add_str (b, "participant_id", participant_id);
+  add_tracks (b, tracks);
+  return finish (b);
+}
+
+char *
+cnv_msg_mode (const char *meeting, const char *mode, const char *sfu)
+{
+  JsonBuilder *b = begin ("mode");
+
+  add_str (b, "meeting", meeting);
+  add_str (b, "mode", mode);
+  json_builder_set_member_name (b, "sfu");
+  if (sfu)
+    json_builder_add_string_value (b, sfu);
+  else
+    json_builder_add_null_value (b);
+  return finish (b);
+}
+
+char *
+cnv_msg_active_speaker (const char *meeting, const char *participant_id)
+{
+  JsonBuilder *b = begin ("active-speaker");
+
+  add_str (b, "meeting", meeting);
+  add_str (b, "participant_id", participant_id);
+  return finish (b);
+}
+
+char *
+cnv_msg_meeting_relay (JsonObject * object, const char *from)
+{
+  g_autoptr (JsonObject) copy = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+
+  /* "from" is set by the server: the sender's own participant id. */
+  json_object_set_string_member (copy, "type",
+      json_object_get_string_member (object, "type"));
+  json_object_set_string_member (copy, "meeting",
+      json_object_get_string_member (object, "meeting"));
+  json_object_set_string_member (copy, "from", from);
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &name, &member)) {
+    if (strcmp (name, "type") == 0 || strcmp (name, "meeting") == 0
+        || strcmp (name, "to") == 0)
+      continue;
+    json_object_set_member (copy, name, json_node_copy (member));
+  }
+  return object_to_string (copy);
 }

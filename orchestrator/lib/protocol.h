@@ -24,6 +24,10 @@ typedef enum
   CNV_ERR_BAD_STATE,
   CNV_ERR_RATE_LIMITED,
   CNV_ERR_INTERNAL,
+  CNV_ERR_UNKNOWN_MEETING,
+  CNV_ERR_NOT_IN_MEETING,
+  CNV_ERR_UNKNOWN_PARTICIPANT,
+  CNV_ERR_MEETING_FULL,
   CNV_ERR_COUNT
 } CnvErrorCode;
 
@@ -38,6 +42,12 @@ typedef enum
   CNV_MSG_SDP,
   CNV_MSG_ICE,
   CNV_MSG_PING,
+  CNV_MSG_JOIN,
+  CNV_MSG_LEAVE,
+  CNV_MSG_TRACKS,
+  CNV_MSG_VIEW,
+  CNV_MSG_MEDIA_READY,
+  CNV_MSG_ACTIVE_SPEAKER,
   CNV_MSG_COUNT
 } CnvMsgType;
 
@@ -48,6 +58,8 @@ typedef enum
   CNV_PARAM_USER,               /* 1..64 of [A-Za-z0-9._-] */
   CNV_PARAM_INT,                /* integer >= min */
   CNV_PARAM_ENUM,               /* one of choices */
+  CNV_PARAM_ID,                 /* meeting / participant id: as USER */
+  CNV_PARAM_TRACKS,             /* array of at most 8 track objects */
 } CnvParamKind;
 
 typedef struct
@@ -66,6 +78,9 @@ typedef struct
 #define CNV_MAX_SDP_MID_LEN 256
 #define CNV_MAX_TOKEN_LEN 8192
 #define CNV_MAX_CLIENT_LEN 64
+#define CNV_MAX_ID_LEN 64
+#define CNV_MAX_TRACK_ID_LEN 64
+#define CNV_MAX_TRACKS 8
 /* Deeper JSON is refused before json-glib's recursive parser sees it. */
 #define CNV_MAX_JSON_DEPTH 32
 
@@ -84,6 +99,11 @@ gboolean cnv_protocol_parse (const char *text, gsize len, CnvMsgType * type,
 gboolean cnv_protocol_validate (JsonObject * object, const CnvParam * params,
     char **message);
 const CnvParam *cnv_protocol_params (CnvMsgType type);
+/* sdp and ice have a second table used when the frame has a "meeting"
+ * member; NULL for the other types. */
+const CnvParam *cnv_protocol_meeting_params (CnvMsgType type);
+/* 1-64 characters of [A-Za-z0-9._-] (meeting and participant ids). */
+gboolean cnv_id_is_valid (const char *id);
 
 /* Server -> client builders; each returns a newly allocated JSON text. */
 char *cnv_msg_error (CnvErrorCode code, const char *message, const char *ref);
@@ -99,5 +119,22 @@ char *cnv_msg_pong (void);
 /* Relays an sdp or ice message: the validated client object plus "peer". */
 char *cnv_msg_relay (JsonObject * object, const char *peer);
 char *cnv_msg_to_string (JsonBuilder * builder);
+
+/* Meetings. @tracks may be NULL (an empty list). */
+void cnv_msg_add_participant (JsonBuilder * b, const char *participant_id,
+    const char *user, JsonArray * tracks);
+char *cnv_msg_participant_joined (const char *meeting,
+    const char *participant_id, const char *user, JsonArray * tracks);
+char *cnv_msg_participant_left (const char *meeting,
+    const char *participant_id);
+char *cnv_msg_tracks (const char *meeting, const char *participant_id,
+    JsonArray * tracks);
+/* @sfu NULL becomes JSON null. */
+char *cnv_msg_mode (const char *meeting, const char *mode, const char *sfu);
+char *cnv_msg_active_speaker (const char *meeting,
+    const char *participant_id);
+/* Relays a validated meeting sdp / ice / view: the client's fields minus
+ * "to", plus "from" (the real sender). */
+char *cnv_msg_meeting_relay (JsonObject * object, const char *from);
 
 G_END_DECLS

@@ -14,8 +14,9 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
+/* "worker" is minted only by convened itself for its media workers. */
 static const char *const valid_grants[] = {
-  "publish", "subscribe", "record", "admin", NULL
+  "publish", "subscribe", "record", "admin", CNV_GRANT_WORKER, NULL
 };
 
 gboolean

@@ -8,6 +8,12 @@ G_BEGIN_DECLS
 
 #define CNV_SECRET_LEN 32
 
+/* The internal grant and user name of media workers. A worker's hello
+ * bypasses the user directory; the leading underscore plus the refusal in
+ * cnv_users_add() keep real users from taking the name. */
+#define CNV_GRANT_WORKER "worker"
+#define CNV_WORKER_USER "_worker"
+
 typedef struct
 {
   char *user;
@@ -25,7 +31,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvTokenClaims, cnv_token_claims_free)
 /* Reads <data-dir>/secret, creating it (mode 0600) on first use. */
 GBytes *cnv_secret_load (const char *data_dir, GError ** error);
 
-/* Grants must be among publish, subscribe, record, admin. @now in seconds. */
+/* Grants must be among publish, subscribe, record, admin, worker. @now in seconds. */
 char *cnv_token_mint (GBytes * secret, const char *user, const char *meeting,
     const char *const *grants, gint64 now, gint64 ttl, GError ** error);
 

@@ -3,6 +3,7 @@
  * timeout instead of holding the database. */
 #include "users.h"
 #include "protocol.h"
+#include "token.h"
 
 #include <gio/gio.h>
 #include <sqlite3.h>
@@ -84,6 +85,11 @@ cnv_users_add (CnvUsers * self, const char *name,
   if (!cnv_user_name_is_valid (name)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
         "invalid user name \"%s\": 1-64 characters of [A-Za-z0-9._-]", name);
+    return FALSE;
+  }
+  if (strcmp (name, CNV_WORKER_USER) == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "the user name \"%s\" is reserved for media workers", name);
     return FALSE;
   }
   for (gsize i = 0; contacts && contacts[i]; i++) {

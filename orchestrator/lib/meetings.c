@@ -1,0 +1,950 @@
+/* Meetings: participants, their tracks, relay by participant id, and the
+ * mesh <-> SFU mode (docs/protocol.md, "Meetings").
+ *
+ * Ownership: the manager owns meetings (hash table, destroy notify unrefs);
+ * a meeting owns its participants and its worker supervisor. Timers carry
+ * the meeting id and look the meeting up again, so a timer that outlives
+ * its meeting does nothing.
+ *
+ * Mode: "sfu" is what participants were told. "want_sfu" is what the
+ * meeting needs; it goes up at once when a join passes mesh-max, and down
+ * only after the meeting stayed at or below mesh-max for mesh-linger. The
+ * worker is started when want_sfu goes up; participants hear "mode sfu"
+ * only once the worker's connection joined, because before that there is
+ * nobody to publish to. */
+#include "meetings.h"
+#include "hub-private.h"
+#include "token.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Participant */
+
+#define CNV_TYPE_PARTICIPANT (cnv_participant_get_type ())
+G_DECLARE_FINAL_TYPE (CnvParticipant, cnv_participant, CNV, PARTICIPANT,
+    GObject)
+
+struct _CnvParticipant
+{
+  GObject parent;
+  char *id;
+  char *session_id;
+  char *user;
+  JsonArray *tracks;            /* NULL: publishes nothing */
+  gboolean is_worker;
+  gboolean ready_mesh;          /* sent media-ready for mesh */
+};
+
+G_DEFINE_TYPE (CnvParticipant, cnv_participant, G_TYPE_OBJECT)
+
+static void
+cnv_participant_finalize (GObject * object)
+{
+  CnvParticipant *self = CNV_PARTICIPANT (object);
+
+  g_free (self->id);
+  g_free (self->session_id);
+  g_free (self->user);
+  g_clear_pointer (&self->tracks, json_array_unref);
+  G_OBJECT_CLASS (cnv_participant_parent_class)->finalize (object);
+}
+
+static void
+cnv_participant_class_init (CnvParticipantClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cnv_participant_finalize;
+}
+
+static void
+cnv_participant_init (CnvParticipant * self)
+{
+}
+
+/* ------------------------------------------------------------------ */
+/* Meeting */
+
+#define CNV_TYPE_MEETING (cnv_meeting_get_type ())
+G_DECLARE_FINAL_TYPE (CnvMeeting, cnv_meeting, CNV, MEETING, GObject)
+
+struct _CnvMeeting
+{
+  GObject parent;
+  CnvMeetings *owner;           /* borrowed: the manager owns us */
+  char *id;
+  gboolean from_api;
+  GHashTable *participants;     /* participant id -> CnvParticipant, owned */
+  GHashTable *by_session;       /* session id -> CnvParticipant, borrowed */
+  guint n_people;               /* participants other than the worker */
+  CnvParticipant *worker;       /* borrowed from participants, or NULL */
+  gboolean sfu;
+  gboolean want_sfu;
+  CnvWorkerSupervisor *supervisor;      /* created on the first switch */
+  GSource *linger;              /* running while counting down to mesh */
+  GSource *stop_wait;           /* waiting for media-ready mesh */
+  GSource *expire;              /* empty meeting made through the API */
+};
+
+G_DEFINE_TYPE (CnvMeeting, cnv_meeting, G_TYPE_OBJECT)
+
+static void
+clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+static void
+cnv_meeting_dispose (GObject * object)
+{
+  CnvMeeting *self = CNV_MEETING (object);
+
+  clear_source (&self->linger);
+  clear_source (&self->stop_wait);
+  clear_source (&self->expire);
+  g_clear_object (&self->supervisor);
+  self->worker = NULL;
+  g_clear_pointer (&self->by_session, g_hash_table_unref);
+  g_clear_pointer (&self->participants, g_hash_table_unref);
+  G_OBJECT_CLASS (cnv_meeting_parent_class)->dispose (object);
+}
+
+static void
+cnv_meeting_finalize (GObject * object)
+{
+  g_free (CNV_MEETING (object)->id);
+  G_OBJECT_CLASS (cnv_meeting_parent_class)->finalize (object);
+}
+
+static void
+cnv_meeting_class_init (CnvMeetingClass * klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cnv_meeting_dispose;
+  G_OBJECT_CLASS (klass)->finalize = cnv_meeting_finalize;
+}
+
+static void
+cnv_meeting_init (CnvMeeting * self)
+{
+  self->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      g_object_unref);
+  self->by_session = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+/* ------------------------------------------------------------------ */
+/* Manager */
+
+struct _CnvMeetings
+{
+  GObject parent;
+  CnvHub *hub;                  /* borrowed: it owns us */
+  const CnvConfig *config;
+  GBytes *secret;
+  GMainContext *context;
+  CnvMetrics *metrics;
+  const CnvWorkerLauncherFuncs *launcher;
+  gpointer launcher_data;
+  GHashTable *meetings;         /* id -> CnvMeeting, owned */
+  GHashTable *user_count;       /* user -> number of participants */
+  guint32 counter;              /* makes participant ids sort by join */
+};
+
+G_DEFINE_TYPE (CnvMeetings, cnv_meetings, G_TYPE_OBJECT)
+
+typedef struct
+{
+  CnvMeetings *m;
+  char *meeting_id;
+} TimerData;
+
+static void
+timer_data_free (gpointer p)
+{
+  TimerData *d = p;
+
+  g_free (d->meeting_id);
+  g_free (d);
+}
+
+static GSource *
+meeting_timeout (CnvMeeting * mt, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+  TimerData *d = g_new0 (TimerData, 1);
+
+  d->m = mt->owner;
+  d->meeting_id = g_strdup (mt->id);
+  g_source_set_callback (source, func, d, timer_data_free);
+  g_source_attach (source, mt->owner->context);
+  return source;
+}
+
+static CnvMeeting *
+timer_meeting (gpointer data)
+{
+  TimerData *d = data;
+
+  return g_hash_table_lookup (d->m->meetings, d->meeting_id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending */
+
+static void
+error (CnvMeetings * self, CnvSession * s, CnvErrorCode code,
+    const char *message, CnvMsgType type)
+{
+  cnv_hub_send_error (self->hub, s, code, message,
+      cnv_msg_type_to_string (type));
+}
+
+static void
+send_participant (CnvMeetings * self, CnvParticipant * p, const char *text)
+{
+  cnv_hub_send_to (self->hub, p->session_id, text);
+}
+
+/* To every participant but @except; the worker only if @with_worker. */
+static void
+broadcast (CnvMeeting * mt, CnvParticipant * except, gboolean with_worker,
+    char *text)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, mt->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    CnvParticipant *p = value;
+    if (p != except && (with_worker || !p->is_worker))
+      send_participant (mt->owner, p, text);
+  }
+  g_free (text);
+}
+
+static gint
+compare_participants (gconstpointer a, gconstpointer b)
+{
+  const CnvParticipant *pa = *(CnvParticipant * const *) a;
+  const CnvParticipant *pb = *(CnvParticipant * const *) b;
+
+  return strcmp (pa->id, pb->id);
+}
+
+/* The people (not the worker), sorted by id, borrowed. */
+static GPtrArray *
+sorted_people (CnvMeeting * mt)
+{
+  GPtrArray *list = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, mt->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!CNV_PARTICIPANT (value)->is_worker)
+      g_ptr_array_add (list, value);
+  g_ptr_array_sort (list, compare_participants);
+  return list;
+}
+
+static void
+add_people (JsonBuilder * b, CnvMeeting * mt, CnvParticipant * except)
+{
+  g_autoptr (GPtrArray) people = sorted_people (mt);
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < people->len; i++) {
+    CnvParticipant *p = g_ptr_array_index (people, i);
+    if (p != except)
+      cnv_msg_add_participant (b, p->id, p->user, p->tracks);
+  }
+  json_builder_end_array (b);
+}
+
+static char *
+build_joined (CnvMeeting * mt, CnvParticipant * me)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "joined");
+  json_builder_set_member_name (b, "meeting");
+  json_builder_add_string_value (b, mt->id);
+  json_builder_set_member_name (b, "participant_id");
+  json_builder_add_string_value (b, me->id);
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_string_value (b, mt->sfu ? "sfu" : "mesh");
+  json_builder_set_member_name (b, "sfu");
+  if (mt->sfu && mt->worker)
+    json_builder_add_string_value (b, mt->worker->id);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "participants");
+  add_people (b, mt, me);
+  json_builder_end_object (b);
+  return cnv_msg_to_string (b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mode */
+
+static void on_worker_exited (CnvWorkerSupervisor * sup, gint64 pid,
+    gboolean will_restart, gpointer user_data);
+
+static void
+announce_sfu (CnvMeeting * mt)
+{
+  mt->sfu = TRUE;
+  broadcast (mt, NULL, FALSE, cnv_msg_mode (mt->id, "sfu", mt->worker->id));
+}
+
+static void
+go_sfu (CnvMeeting * mt)
+{
+  CnvMeetings *m = mt->owner;
+
+  clear_source (&mt->linger);
+  if (mt->want_sfu)
+    return;
+  mt->want_sfu = TRUE;
+  clear_source (&mt->stop_wait);
+  if (!mt->supervisor)
+    mt->supervisor = cnv_worker_supervisor_new (m->launcher, m->launcher_data,
+        m->secret, mt->id, m->context, on_worker_exited, mt);
+  cnv_worker_supervisor_start (mt->supervisor);
+  /* Back above mesh-max while the old worker was still draining. */
+  if (mt->worker && !mt->sfu)
+    announce_sfu (mt);
+}
+
+static void
+stop_worker (CnvMeeting * mt)
+{
+  clear_source (&mt->stop_wait);
+  if (mt->supervisor)
+    cnv_worker_supervisor_stop (mt->supervisor);
+}
+
+static void
+check_all_ready (CnvMeeting * mt)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (mt->want_sfu || !mt->stop_wait)
+    return;
+  g_hash_table_iter_init (&iter, mt->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    CnvParticipant *p = value;
+    if (!p->is_worker && !p->ready_mesh)
+      return;
+  }
+  stop_worker (mt);
+}
+
+static gboolean
+stop_wait_cb (gpointer data)
+{
+  CnvMeeting *mt = timer_meeting (data);
+
+  if (mt) {
+    GSource *running = g_source_ref (mt->stop_wait);
+    g_message ("meeting %s: not every participant confirmed mesh in time; "
+        "stopping the media worker anyway", mt->id);
+    stop_worker (mt);
+    g_source_unref (running);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+linger_cb (gpointer data)
+{
+  CnvMeeting *mt = timer_meeting (data);
+  GSource *running;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!mt)
+    return G_SOURCE_REMOVE;
+  running = g_source_ref (mt->linger);
+  clear_source (&mt->linger);
+  if (mt->want_sfu && mt->n_people <= mt->owner->config->mesh_max) {
+    mt->want_sfu = FALSE;
+    if (!mt->sfu) {
+      /* The worker never made it into the meeting: nobody to tell. */
+      stop_worker (mt);
+    } else {
+      mt->sfu = FALSE;
+      g_hash_table_iter_init (&iter, mt->participants);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        CNV_PARTICIPANT (value)->ready_mesh = FALSE;
+      broadcast (mt, NULL, TRUE, cnv_msg_mode (mt->id, "mesh", NULL));
+      mt->stop_wait = meeting_timeout (mt,
+          mt->owner->config->worker_stop_timeout_ms, stop_wait_cb);
+    }
+  }
+  g_source_unref (running);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+expire_cb (gpointer data)
+{
+  TimerData *d = data;
+  CnvMeeting *mt = timer_meeting (data);
+
+  if (mt && mt->n_people == 0) {
+    g_message ("meeting %s: empty for too long, forgotten", mt->id);
+    g_hash_table_remove (d->m->meetings, d->meeting_id);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Membership */
+
+static CnvMeeting *
+meeting_new (CnvMeetings * self, const char *id)
+{
+  CnvMeeting *mt = g_object_new (CNV_TYPE_MEETING, NULL);
+
+  mt->owner = self;
+  mt->id = g_strdup (id);
+  g_hash_table_insert (self->meetings, mt->id, mt);
+  return mt;
+}
+
+static void
+count_user (CnvMeetings * self, const char *user, int delta)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->user_count, user));
+
+  n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
+  if (n)
+    g_hash_table_replace (self->user_count, g_strdup (user),
+        GUINT_TO_POINTER (n));
+  else
+    g_hash_table_remove (self->user_count, user);
+  cnv_hub_presence_changed (self->hub, user);
+}
+
+/* The meeting lost a person: forget it, count down to mesh, or see whether
+ * the one who left was the last to confirm mesh. */
+static void
+after_leave (CnvMeeting * mt)
+{
+  CnvMeetings *m = mt->owner;
+
+  if (mt->n_people == 0) {
+    mt->want_sfu = FALSE;
+    mt->sfu = FALSE;
+    clear_source (&mt->linger);
+    stop_worker (mt);
+    if (mt->from_api) {
+      clear_source (&mt->expire);
+      mt->expire = meeting_timeout (mt, m->config->api_meeting_keep_ms,
+          expire_cb);
+    } else {
+      g_hash_table_remove (m->meetings, mt->id);
+    }
+    return;
+  }
+  if (mt->want_sfu && mt->n_people <= m->config->mesh_max && !mt->linger)
+    mt->linger = meeting_timeout (mt, m->config->mesh_linger_ms, linger_cb);
+  check_all_ready (mt);
+}
+
+static void
+remove_participant (CnvMeeting * mt, CnvParticipant * p)
+{
+  g_autoptr (CnvParticipant) ref = g_object_ref (p);
+  g_autoptr (CnvMeeting) mref = g_object_ref (mt);
+
+  g_hash_table_remove (mt->by_session, p->session_id);
+  g_hash_table_remove (mt->participants, p->id);
+  if (p == mt->worker)
+    mt->worker = NULL;
+  else
+    mt->n_people--;
+  broadcast (mt, NULL, TRUE, cnv_msg_participant_left (mt->id, p->id));
+  if (!p->is_worker) {
+    count_user (mt->owner, p->user, -1);
+    after_leave (mt);
+  }
+}
+
+static void
+on_worker_exited (CnvWorkerSupervisor * sup, gint64 pid,
+    gboolean will_restart, gpointer user_data)
+{
+  CnvMeeting *mt = user_data;
+
+  if (will_restart)
+    mt->owner->metrics->worker_restarts++;
+  /* Its connection may close a little later; the others must not wait for
+   * that to hear that the SFU is gone. */
+  if (mt->worker)
+    remove_participant (mt, mt->worker);
+}
+
+static CnvParticipant *
+participant_new (CnvMeetings * self, CnvSession * s, gboolean is_worker,
+    JsonArray * tracks)
+{
+  CnvParticipant *p = g_object_new (CNV_TYPE_PARTICIPANT, NULL);
+
+  /* "p" + join counter (sorts by join order, so the mesh offer rule is
+   * stable) + random part (not guessable across meetings). */
+  p->id = g_strdup_printf ("p%08x%08x", ++self->counter, g_random_int ());
+  p->session_id = g_strdup (s->id);
+  p->user = g_strdup (s->user);
+  p->is_worker = is_worker;
+  p->tracks = tracks ? json_array_ref (tracks) : NULL;
+  return p;
+}
+
+static gboolean
+is_worker_session (CnvSession * s)
+{
+  return cnv_token_claims_has_grant (s->claims, CNV_GRANT_WORKER)
+      && g_strcmp0 (s->user, CNV_WORKER_USER) == 0;
+}
+
+/* Scope: a token scoped to another meeting may do nothing here, unless it
+ * is an admin token. */
+static gboolean
+in_scope (CnvSession * s, const char *meeting_id)
+{
+  const char *scope = s->claims ? s->claims->meeting : NULL;
+
+  return !scope || strcmp (scope, meeting_id) == 0
+      || cnv_token_claims_has_grant (s->claims, "admin");
+}
+
+static JsonArray *
+tracks_of (JsonObject * msg)
+{
+  JsonNode *n = json_object_get_member (msg, "tracks");
+
+  return n ? json_node_get_array (n) : NULL;
+}
+
+static void
+join_worker (CnvMeeting * mt, CnvParticipant * p)
+{
+  if (mt->worker)
+    remove_participant (mt, mt->worker);
+  g_hash_table_insert (mt->participants, p->id, p);
+  g_hash_table_insert (mt->by_session, p->session_id, p);
+  mt->worker = p;
+  cnv_worker_supervisor_reset_backoff (mt->supervisor);
+  {
+    /* The worker's own joined: it is the sfu, and sees every person. */
+    gboolean was = mt->sfu;
+    mt->sfu = TRUE;
+    send_participant (mt->owner, p, build_joined (mt, p));
+    mt->sfu = was;
+  }
+  if (mt->want_sfu)
+    announce_sfu (mt);
+}
+
+static void
+handle_join (CnvMeetings * self, CnvSession * s, JsonObject * msg)
+{
+  const char *id = json_object_get_string_member (msg, "meeting");
+  JsonArray *tracks = tracks_of (msg);
+  gboolean worker = is_worker_session (s);
+  CnvMeeting *mt = g_hash_table_lookup (self->meetings, id);
+  CnvParticipant *p;
+
+  if (mt && g_hash_table_contains (mt->by_session, s->id)) {
+    error (self, s, CNV_ERR_BAD_STATE, "already in this meeting",
+        CNV_MSG_JOIN);
+    return;
+  }
+  if (!worker && !cnv_token_claims_has_grant (s->claims, "subscribe")) {
+    error (self, s, CNV_ERR_FORBIDDEN, "the token lacks the subscribe grant",
+        CNV_MSG_JOIN);
+    return;
+  }
+  if (!in_scope (s, id)) {
+    error (self, s, CNV_ERR_FORBIDDEN,
+        "the token is scoped to another meeting", CNV_MSG_JOIN);
+    return;
+  }
+  if (tracks && json_array_get_length (tracks) > 0 && !worker
+      && !cnv_token_claims_has_grant (s->claims, "publish")) {
+    error (self, s, CNV_ERR_FORBIDDEN, "the token lacks the publish grant",
+        CNV_MSG_JOIN);
+    return;
+  }
+  if (worker) {
+    /* A worker joins only a meeting that runs one: a stale worker of a
+     * stopped meeting must not become its SFU. */
+    if (!mt || !mt->supervisor
+        || !cnv_worker_supervisor_get_pid (mt->supervisor)) {
+      error (self, s, CNV_ERR_BAD_STATE,
+          "the meeting has no media worker running", CNV_MSG_JOIN);
+      return;
+    }
+    join_worker (mt, participant_new (self, s, TRUE, tracks));
+    return;
+  }
+  if (!mt) {
+    if (!s->claims->meeting && !cnv_token_claims_has_grant (s->claims,
+            "admin")) {
+      error (self, s, CNV_ERR_UNKNOWN_MEETING, "no such meeting",
+          CNV_MSG_JOIN);
+      return;
+    }
+    mt = meeting_new (self, id);
+  }
+  if (mt->n_people >= self->config->max_participants) {
+    error (self, s, CNV_ERR_MEETING_FULL, "the meeting is full",
+        CNV_MSG_JOIN);
+    return;
+  }
+  clear_source (&mt->expire);
+  p = participant_new (self, s, FALSE, tracks);
+  g_hash_table_insert (mt->participants, p->id, p);
+  g_hash_table_insert (mt->by_session, p->session_id, p);
+  mt->n_people++;
+  send_participant (self, p, build_joined (mt, p));
+  broadcast (mt, p, TRUE, cnv_msg_participant_joined (mt->id, p->id, p->user,
+          p->tracks));
+  count_user (self, p->user, +1);
+  if (mt->n_people > self->config->mesh_max)
+    go_sfu (mt);
+}
+
+/* Every message but join: the sender must be in scope and in the meeting. */
+static gboolean
+lookup_member (CnvMeetings * self, CnvSession * s, JsonObject * msg,
+    CnvMsgType type, CnvMeeting ** mt_out, CnvParticipant ** p_out)
+{
+  const char *id = json_object_get_string_member (msg, "meeting");
+  CnvMeeting *mt = g_hash_table_lookup (self->meetings, id);
+  CnvParticipant *p = mt ? g_hash_table_lookup (mt->by_session, s->id) : NULL;
+
+  if (!in_scope (s, id)) {
+    error (self, s, CNV_ERR_FORBIDDEN,
+        "the token is scoped to another meeting", type);
+    return FALSE;
+  }
+  if (!p) {
+    error (self, s, CNV_ERR_NOT_IN_MEETING, "join the meeting first", type);
+    return FALSE;
+  }
+  *mt_out = mt;
+  *p_out = p;
+  return TRUE;
+}
+
+static void
+handle_tracks (CnvMeetings * self, CnvSession * s, CnvMeeting * mt,
+    CnvParticipant * p, JsonObject * msg)
+{
+  if (!p->is_worker && !cnv_token_claims_has_grant (s->claims, "publish")) {
+    error (self, s, CNV_ERR_FORBIDDEN, "the token lacks the publish grant",
+        CNV_MSG_TRACKS);
+    return;
+  }
+  g_clear_pointer (&p->tracks, json_array_unref);
+  p->tracks = json_array_ref (tracks_of (msg));
+  broadcast (mt, p, TRUE, cnv_msg_tracks (mt->id, p->id, p->tracks));
+}
+
+static void
+handle_relay (CnvMeetings * self, CnvSession * s, CnvMeeting * mt,
+    CnvParticipant * p, JsonObject * msg, CnvMsgType type)
+{
+  const char *to = json_object_get_string_member (msg, "to");
+  CnvParticipant *target = g_hash_table_lookup (mt->participants, to);
+  g_autofree char *text = NULL;
+
+  if (!target) {
+    error (self, s, CNV_ERR_UNKNOWN_PARTICIPANT,
+        "field \"to\" names no participant of this meeting", type);
+    return;
+  }
+  text = cnv_msg_meeting_relay (msg, p->id);
+  send_participant (self, target, text);
+}
+
+static void
+handle_view (CnvMeetings * self, CnvMeeting * mt, CnvParticipant * p,
+    JsonObject * msg)
+{
+  g_autofree char *text = NULL;
+
+  /* In mesh mode nobody picks layers: views are dropped silently, since
+   * clients report tile sizes whatever the mode. */
+  if (!mt->worker || p == mt->worker)
+    return;
+  text = cnv_msg_meeting_relay (msg, p->id);
+  send_participant (self, mt->worker, text);
+}
+
+static void
+handle_active_speaker (CnvMeetings * self, CnvSession * s, CnvMeeting * mt,
+    CnvParticipant * p, JsonObject * msg)
+{
+  const char *who = json_object_get_string_member (msg, "participant_id");
+
+  if (!p->is_worker) {
+    error (self, s, CNV_ERR_FORBIDDEN, "only the media worker sends this",
+        CNV_MSG_ACTIVE_SPEAKER);
+    return;
+  }
+  if (!g_hash_table_contains (mt->participants, who)) {
+    error (self, s, CNV_ERR_UNKNOWN_PARTICIPANT,
+        "field \"participant_id\" names no participant of this meeting",
+        CNV_MSG_ACTIVE_SPEAKER);
+    return;
+  }
+  broadcast (mt, NULL, FALSE, cnv_msg_active_speaker (mt->id, who));
+}
+
+static void
+handle_media_ready (CnvMeeting * mt, CnvParticipant * p, JsonObject * msg)
+{
+  const char *mode = json_object_get_string_member (msg, "mode");
+
+  p->ready_mesh = strcmp (mode, "mesh") == 0;
+  check_all_ready (mt);
+}
+
+void
+cnv_meetings_handle (CnvMeetings * self, CnvSession * s, CnvMsgType type,
+    JsonObject * msg)
+{
+  CnvMeeting *mt;
+  CnvParticipant *p;
+
+  if (type == CNV_MSG_JOIN) {
+    handle_join (self, s, msg);
+    return;
+  }
+  if (type == CNV_MSG_ACTIVE_SPEAKER && !is_worker_session (s)) {
+    error (self, s, CNV_ERR_FORBIDDEN, "only the media worker sends this",
+        type);
+    return;
+  }
+  if (!lookup_member (self, s, msg, type, &mt, &p))
+    return;
+  switch (type) {
+    case CNV_MSG_LEAVE:
+      remove_participant (mt, p);
+      break;
+    case CNV_MSG_TRACKS:
+      handle_tracks (self, s, mt, p, msg);
+      break;
+    case CNV_MSG_SDP:
+    case CNV_MSG_ICE:
+      handle_relay (self, s, mt, p, msg, type);
+      break;
+    case CNV_MSG_VIEW:
+      handle_view (self, mt, p, msg);
+      break;
+    case CNV_MSG_MEDIA_READY:
+      handle_media_ready (mt, p, msg);
+      break;
+    case CNV_MSG_ACTIVE_SPEAKER:
+      handle_active_speaker (self, s, mt, p, msg);
+      break;
+    default:
+      error (self, s, CNV_ERR_INTERNAL, "unhandled meeting message", type);
+      break;
+  }
+}
+
+void
+cnv_meetings_session_gone (CnvMeetings * self, CnvSession * s)
+{
+  g_autoptr (GPtrArray) in = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->meetings);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_hash_table_contains (CNV_MEETING (value)->by_session, s->id))
+      g_ptr_array_add (in, g_object_ref (value));
+  for (guint i = 0; i < in->len; i++) {
+    CnvMeeting *mt = g_ptr_array_index (in, i);
+    CnvParticipant *p = mt->by_session ?
+        g_hash_table_lookup (mt->by_session, s->id) : NULL;
+    if (p)
+      remove_participant (mt, p);
+  }
+}
+
+guint
+cnv_meetings_user_count (CnvMeetings * self, const char *user)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->user_count, user));
+}
+
+gboolean
+cnv_meetings_create (CnvMeetings * self, const char *id, char **out_id)
+{
+  g_autofree char *made = id ? NULL : cnv_make_id ("m-");
+  CnvMeeting *mt;
+
+  if (!id)
+    id = made;
+  if (g_hash_table_contains (self->meetings, id))
+    return FALSE;
+  mt = meeting_new (self, id);
+  mt->from_api = TRUE;
+  mt->expire = meeting_timeout (mt, self->config->api_meeting_keep_ms,
+      expire_cb);
+  if (out_id)
+    *out_id = g_strdup (id);
+  return TRUE;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+char *
+cnv_meetings_render (CnvMeetings * self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->meetings);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ids, key);
+  g_ptr_array_sort (ids, compare_strings);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "meetings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < ids->len; i++) {
+    CnvMeeting *mt = g_hash_table_lookup (self->meetings, ids->pdata[i]);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, mt->id);
+    json_builder_set_member_name (b, "mode");
+    json_builder_add_string_value (b, mt->sfu ? "sfu" : "mesh");
+    json_builder_set_member_name (b, "participants");
+    add_people (b, mt, NULL);
+    json_builder_set_member_name (b, "worker");
+    if (mt->supervisor && (cnv_worker_supervisor_is_wanted (mt->supervisor)
+            || cnv_worker_supervisor_get_pid (mt->supervisor))) {
+      gint64 pid = cnv_worker_supervisor_get_pid (mt->supervisor);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "pid");
+      /* null while waiting to restart a dead worker */
+      if (pid)
+        json_builder_add_int_value (b, pid);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "restarts");
+      json_builder_add_int_value (b,
+          cnv_worker_supervisor_get_restarts (mt->supervisor));
+      json_builder_end_object (b);
+    } else {
+      json_builder_add_null_value (b);
+    }
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return cnv_msg_to_string (b);
+}
+
+void
+cnv_meetings_render_metrics (CnvMeetings * self, GString * out)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint people = 0, sfu = 0, workers = 0;
+
+  g_hash_table_iter_init (&iter, self->meetings);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    CnvMeeting *mt = value;
+    people += mt->n_people;
+    sfu += mt->sfu ? 1 : 0;
+    workers += mt->supervisor
+        && cnv_worker_supervisor_get_pid (mt->supervisor) ? 1 : 0;
+  }
+  g_string_append_printf (out,
+      "# HELP convene_meetings Meetings that exist.\n"
+      "# TYPE convene_meetings gauge\n"
+      "convene_meetings %u\n"
+      "# HELP convene_meetings_sfu Meetings whose participants use the SFU.\n"
+      "# TYPE convene_meetings_sfu gauge\n"
+      "convene_meetings_sfu %u\n"
+      "# HELP convene_meeting_participants Participants in meetings.\n"
+      "# TYPE convene_meeting_participants gauge\n"
+      "convene_meeting_participants %u\n"
+      "# HELP convene_workers Media worker processes running.\n"
+      "# TYPE convene_workers gauge\n"
+      "convene_workers %u\n",
+      g_hash_table_size (self->meetings), sfu, people, workers);
+}
+
+guint
+cnv_meetings_get_n (CnvMeetings * self)
+{
+  return g_hash_table_size (self->meetings);
+}
+
+void
+cnv_meetings_set_launcher (CnvMeetings * self,
+    const CnvWorkerLauncherFuncs * funcs, gpointer data)
+{
+  self->launcher = funcs;
+  self->launcher_data = data;
+}
+
+static void
+cnv_meetings_dispose (GObject * object)
+{
+  CnvMeetings *self = CNV_MEETINGS (object);
+
+  g_clear_pointer (&self->meetings, g_hash_table_unref);
+  g_clear_pointer (&self->user_count, g_hash_table_unref);
+  g_clear_pointer (&self->secret, g_bytes_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  G_OBJECT_CLASS (cnv_meetings_parent_class)->dispose (object);
+}
+
+static void
+cnv_meetings_class_init (CnvMeetingsClass * klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cnv_meetings_dispose;
+}
+
+static void
+cnv_meetings_init (CnvMeetings * self)
+{
+  self->meetings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      g_object_unref);
+  self->user_count = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+}
+
+CnvMeetings *
+cnv_meetings_new (CnvHub * hub, const CnvConfig * config, GBytes * secret,
+    GMainContext * context, CnvMetrics * metrics)
+{
+  CnvMeetings *self = g_object_new (CNV_TYPE_MEETINGS, NULL);
+
+  self->hub = hub;
+  self->config = config;
+  self->secret = g_bytes_ref (secret);
+  self->context = g_main_context_ref (context);
+  self->metrics = metrics;
+  return self;
+}

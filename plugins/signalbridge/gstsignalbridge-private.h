@@ -23,8 +23,8 @@ G_BEGIN_DECLS
 
 GST_DEBUG_CATEGORY_EXTERN (gst_signal_bridge_debug);
 
-/* SESSION_LOCK protects the call: session_id, peer, offerer, in_call,
- * call_sent, renegotiate, ice servers from the signaller.
+/* SESSION_LOCK protects the call: session_id, pending_id, peer, offerer,
+ * in_call, had_call, call_sent, renegotiate, signaller_running.
  * PADS_LOCK protects the pad counters and the encoder list.
  * STATS_LOCK protects last_stats, stats_clock_id and the controller.
  * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK. */
@@ -66,6 +66,7 @@ struct _GstSignalBridge
 
   GMutex session_lock;          /* see SESSION_LOCK */
   gchar *session_id;
+  gchar *pending_id;            /* call calling, ringing or incoming */
   gchar *peer;
   gboolean offerer;
   gboolean in_call;

@@ -113,6 +113,7 @@ enum
 enum
 {
   SIGNAL_HANGUP,
+  SIGNAL_ACCEPT,
   LAST_SIGNAL
 };
 
@@ -380,6 +381,22 @@ on_signaller_state (GstConveneSignaller * sig, const gchar * state,
 
   post_call_state (self, state, session_id, peer, reason);
 
+  /* A call that is not accepted yet can still be cancelled (hangup) or,
+   * when incoming, accepted (accept). */
+  if (session_id && (g_str_equal (state, "calling")
+          || g_str_equal (state, "ringing")
+          || g_str_equal (state, "incoming"))) {
+    SESSION_LOCK (self);
+    g_free (self->pending_id);
+    self->pending_id = g_strdup (session_id);
+    SESSION_UNLOCK (self);
+  } else if (session_id && g_str_equal (state, "ended")) {
+    SESSION_LOCK (self);
+    if (g_strcmp0 (self->pending_id, session_id) == 0)
+      g_clear_pointer (&self->pending_id, g_free);
+    SESSION_UNLOCK (self);
+  }
+
   if (g_strcmp0 (state, "connected") != 0)
     return;
 
@@ -469,6 +486,7 @@ on_signaller_session_requested (GstConveneSignaller * sig,
   self->offerer = offerer;
   self->in_call = TRUE;
   self->had_call = TRUE;
+  g_clear_pointer (&self->pending_id, g_free);
   self->renegotiate = FALSE;
   SESSION_UNLOCK (self);
 
@@ -796,8 +814,12 @@ gst_signal_bridge_hangup (GstSignalBridge * self)
   gchar *session_id;
 
   SESSION_LOCK (self);
-  session_id = self->in_call ? g_strdup (self->session_id) : NULL;
+  if (self->in_call)
+    session_id = g_strdup (self->session_id);
+  else
+    session_id = g_strdup (self->pending_id);
   self->in_call = FALSE;
+  g_clear_pointer (&self->pending_id, g_free);
   SESSION_UNLOCK (self);
 
   if (session_id) {
@@ -962,6 +984,24 @@ static void
 gst_signal_bridge_hangup_action (GstSignalBridge * self)
 {
   gst_signal_bridge_hangup (self);
+}
+
+static void
+gst_signal_bridge_accept_action (GstSignalBridge * self)
+{
+  gchar *id;
+
+  SESSION_LOCK (self);
+  id = self->in_call || self->had_call ? NULL : g_strdup (self->pending_id);
+  SESSION_UNLOCK (self);
+
+  if (id == NULL) {
+    GST_WARNING_OBJECT (self, "no call to accept");
+    return;
+  }
+  GST_INFO_OBJECT (self, "accepting call %s", id);
+  gst_convene_signaller_accept_session (self->signaller, id);
+  g_free (id);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1153,6 +1193,7 @@ gst_signal_bridge_finalize (GObject * object)
   g_free (self->turn_server);
   g_free (self->session_id);
   g_free (self->peer);
+  g_free (self->pending_id);
   if (self->last_stats)
     gst_structure_free (self->last_stats);
   g_mutex_clear (&self->session_lock);
@@ -1281,6 +1322,19 @@ gst_signal_bridge_class_init (GstSignalBridgeClass * klass)
       g_signal_new_class_handler ("hangup", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_signal_bridge_hangup_action), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  /**
+   * GstSignalBridge::accept:
+   *
+   * Accepts the ringing incoming call (the one announced by the last
+   * `incoming` call-state message), for applications that answer
+   * themselves instead of setting #GstSignalBridge:answer.
+   */
+  gst_signal_bridge_signals[SIGNAL_ACCEPT] =
+      g_signal_new_class_handler ("accept", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_signal_bridge_accept_action), NULL, NULL, NULL,
       G_TYPE_NONE, 0);
 
   gst_element_class_add_static_pad_template (element_class,

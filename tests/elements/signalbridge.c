@@ -472,6 +472,36 @@ GST_START_TEST (test_custom_signaller)
 
 GST_END_TEST;
 
+/* Without answer=true the application answers with the "accept" action, and
+ * "hangup" cancels a call that is still ringing. */
+GST_START_TEST (test_accept_and_cancel_actions)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *e = gst_element_factory_make ("signalbridge", NULL);
+  TestSignaller *ts = g_object_new (TEST_TYPE_SIGNALLER, NULL);
+
+  g_object_set (e, "signaller", ts, NULL);
+  gst_bin_add (GST_BIN (pipe), e);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+
+  g_signal_emit_by_name (ts, "state-changed", "incoming", "c-2", "carol",
+      NULL);
+  g_signal_emit_by_name (ts, "incoming-session", "c-2", "carol");
+  fail_unless (ts->accepted == NULL);
+  g_signal_emit_by_name (e, "accept");
+  fail_unless_equals_string (ts->accepted, "c-2");
+
+  g_signal_emit_by_name (ts, "state-changed", "calling", "c-3", "dave", NULL);
+  g_signal_emit_by_name (e, "hangup");
+  fail_unless_equals_string (ts->ended, "c-3");
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_object_unref (ts);
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------------- */
 /* Congestion controller maths */
 
@@ -620,6 +650,7 @@ signalbridge_suite (void)
   tcase_add_test (tc, test_bad_uri);
   tcase_add_test (tc, test_unreachable_server);
   tcase_add_test (tc, test_custom_signaller);
+  tcase_add_test (tc, test_accept_and_cancel_actions);
   tcase_add_loop_test (tc, test_congestion_table, 0, G_N_ELEMENTS (cc_cases));
   tcase_add_test (tc, test_congestion_sequences);
   tcase_add_loop_test (tc, test_ice_server_urls, 0, G_N_ELEMENTS (ice_cases));

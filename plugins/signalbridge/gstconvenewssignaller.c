@@ -392,6 +392,9 @@ on_ws_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   json_builder_set_member_name (b, "token");
   json_builder_add_string_value (b, token);
   if (client && client[0]) {
+    /* The protocol refuses a hello whose client name exceeds 64 chars. */
+    if (g_utf8_strlen (client, -1) > 64)
+      *g_utf8_offset_to_pointer (client, 64) = '\0';
     json_builder_set_member_name (b, "client");
     json_builder_add_string_value (b, client);
   }

@@ -168,7 +168,87 @@ hub_fixture_init (HubFixture * f, CnvPolicy policy)
   g_assert_no_error (error);
   f->secret = cnv_secret_load (f->dir, &error);
   g_assert_no_error (error);
+  f->launcher.workers = g_ptr_array_new ();
+  f->launcher.next_pid = 1000;
   f->hub = cnv_hub_new (f->config, f->users, f->secret, NULL);
+  cnv_hub_set_worker_launcher (f->hub, &fake_launcher_funcs, &f->launcher);
+}
+
+void
+hub_fixture_restart_hub (HubFixture * f)
+{
+  g_clear_object (&f->hub);
+  f->hub = cnv_hub_new (f->config, f->users, f->secret, NULL);
+  cnv_hub_set_worker_launcher (f->hub, &fake_launcher_funcs, &f->launcher);
+}
+
+static void
+fake_worker_free (FakeWorker * w)
+{
+  g_free (w->meeting);
+  g_free (w->token);
+  g_free (w);
+}
+
+static gpointer
+fake_start (gpointer data, const char *meeting_id, const char *token,
+    CnvWorkerExitedFunc exited, gpointer exited_data, gint64 * pid,
+    GError ** error)
+{
+  FakeLauncher *l = data;
+  FakeWorker *w = g_new0 (FakeWorker, 1);
+
+  w->pid = l->next_pid++;
+  w->meeting = g_strdup (meeting_id);
+  w->token = g_strdup (token);
+  w->exited = exited;
+  w->exited_data = exited_data;
+  *pid = w->pid;
+  g_ptr_array_add (l->workers, w);
+  return w;
+}
+
+static void
+fake_terminate (gpointer data, gpointer handle)
+{
+  ((FakeWorker *) handle)->terminated = TRUE;
+}
+
+static void
+fake_release (gpointer data, gpointer handle)
+{
+  ((FakeWorker *) handle)->released = TRUE;
+}
+
+const CnvWorkerLauncherFuncs fake_launcher_funcs = {
+  fake_start,
+  fake_terminate,
+  fake_release,
+};
+
+void
+fake_worker_exit (FakeWorker * w)
+{
+  g_assert_false (w->released);
+  w->exited (w->exited_data);
+}
+
+JsonObject *
+fake_next (FakeClient * c, const char *type, const char *detail)
+{
+  fake_drop_presence (c);
+  return fake_expect (c, type, detail);
+}
+
+gboolean
+wait_for (gboolean (*cond) (gpointer), gpointer data, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * (gint64) 1000;
+
+  while (!cond (data) && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  return cond (data);
 }
 
 void
@@ -178,6 +258,8 @@ hub_fixture_clear (HubFixture * f)
   g_autofree char *secret = g_build_filename (f->dir, "secret", NULL);
 
   g_clear_object (&f->hub);
+  g_ptr_array_foreach (f->launcher.workers, (GFunc) fake_worker_free, NULL);
+  g_clear_pointer (&f->launcher.workers, g_ptr_array_unref);
   g_clear_object (&f->users);
   g_clear_pointer (&f->secret, g_bytes_unref);
   g_clear_pointer (&f->config, cnv_config_free);
@@ -209,6 +291,30 @@ hub_fixture_token (HubFixture * f, const char *user, gint64 ttl)
 
   g_assert_no_error (error);
   return t;
+}
+
+char *
+hub_fixture_token_full (HubFixture * f, const char *user,
+    const char *meeting, const char *grants)
+{
+  g_auto (GStrv) list = g_strsplit (grants, ",", -1);
+  g_autoptr (GError) error = NULL;
+  char *t = cnv_token_mint (f->secret, user, meeting,
+      (const char *const *) list, g_get_real_time () / G_USEC_PER_SEC, 600,
+      &error);
+
+  g_assert_no_error (error);
+  return t;
+}
+
+FakeClient *
+fake_login_token (HubFixture * f, const char *token)
+{
+  FakeClient *c = fake_connect (f->hub);
+
+  fake_sendf (c, "{\"type\":\"hello\",\"token\":\"%s\"}", token);
+  fake_expect (c, "welcome", NULL);
+  return c;
 }
 
 FakeClient *

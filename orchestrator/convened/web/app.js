@@ -48,6 +48,7 @@ const app = {
   meeting: null, // Meeting while joining or joined
   meetingLeft: false, // the user left: a reconnect does not join again
   views: new Map(), // `${pid}|${track id}` → "WxH" last sent
+  viewPath: null, // the SFU path `views` was sent on
   viewTimer: null,
 };
 
@@ -566,6 +567,11 @@ function scheduleViews() {
 function sendViews() {
   const m = app.meeting;
   if (!m || !m.path || m.path.mode !== 'sfu') return;
+  // A new worker (or a new SFU path after mesh) knows none of the sizes yet.
+  if (app.viewPath !== m.path) {
+    app.viewPath = m.path;
+    app.views.clear();
+  }
   const seen = new Set();
   for (const v of $('remote-videos').querySelectorAll('video[data-participant]')) {
     const stream = v.srcObject;

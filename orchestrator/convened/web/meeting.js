@@ -16,6 +16,8 @@ import { CallSession } from './call.js';
 
 const SWITCH_TIMEOUT_MS = 5000;
 const SWITCH_POLL_MS = 200;
+const SPEAKER_POLL_MS = 500;
+const SPEAKER_FLOOR = 0.02;
 
 // Simulcast layers of the camera: the worker forwards to each subscriber the layer
 // that fits its tile and its bandwidth.
@@ -125,6 +127,22 @@ class MeshPath extends EventTarget {
   async receivingFrom(pid) {
     const s = this.sessions.get(pid);
     return s ? (await inboundTracks(s.pc)).length > 0 : false;
+  }
+
+  // Nobody sends `active-speaker` in a mesh: the loudest incoming audio above a
+  // floor (RFC 6464 level as getStats reports it, 0..1) is taken as the speaker.
+  async loudest() {
+    let best = null;
+    let level = SPEAKER_FLOOR;
+    for (const [pid, s] of this.sessions) {
+      for (const st of await inboundTracks(s.pc)) {
+        if (st.kind === 'audio' && (st.audioLevel || 0) > level) {
+          level = st.audioLevel;
+          best = pid;
+        }
+      }
+    }
+    return best;
   }
 
   pcs() {
@@ -377,6 +395,7 @@ export class Meeting extends EventTarget {
     this.path = null; // the path media is shown from
     this.next = null; // the path being built during a switch
     this.switchTimer = null;
+    this.speakerTimer = null;
     this.switchStarted = 0;
     this.speaker = null;
     this.closed = false;
@@ -414,7 +433,24 @@ export class Meeting extends EventTarget {
     this.sfu = msg.sfu || null;
     this.path = this.makePath(msg.mode, msg.sfu);
     this.path.start();
+    this.speakerTimer = setInterval(() => this.pollSpeaker(), SPEAKER_POLL_MS);
     this.changed();
+  }
+
+  async pollSpeaker() {
+    const path = this.path;
+    if (!path || path.mode !== 'mesh' || this.closed) return;
+    let pid;
+    try {
+      pid = await path.loudest();
+    } catch {
+      return;
+    }
+    // Silence keeps the last speaker highlighted, as a worker's events would.
+    if (pid && pid !== this.speaker && path === this.path) {
+      this.speaker = pid;
+      this.changed();
+    }
   }
 
   onParticipantJoined(msg) {
@@ -564,6 +600,7 @@ export class Meeting extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.switchTimer);
+    clearInterval(this.speakerTimer);
     for (const path of [this.path, this.next]) if (path) path.close();
     this.path = null;
     this.next = null;

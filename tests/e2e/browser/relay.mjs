@@ -164,3 +164,40 @@ test('(c) wrong TURN secret: relay-only Chromium gathers nothing and never conne
   await alice.click('#hangup-button');
   await waitFor(() => bob.evaluate(() => window.convene.state === 'idle'), { what: 'bob idle after hang-up' });
 });
+
+// (d) coturn itself refuses an expired TURN REST credential: the same user and
+// secret, once with an expiry in the past and once in the future. The fresh one is
+// the control that makes the refusal mean something.
+test('(d) expired TURN credential: no relay candidate, while a fresh one gathers', async () => {
+  const { createHmac } = await import('node:crypto');
+  const server = await startServer(SECRET);
+  const ctx = await newUserContext(browser);
+  const page = await openPage(ctx, `${server.url}/`);
+  const cred = (expiry) => {
+    const username = `${expiry}:alice`;
+    return { urls: [turn.uri], username, credential: createHmac('sha1', SECRET).update(username).digest('base64') };
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const gather = (iceServer) => page.evaluate(async (server) => {
+    const pc = new RTCPeerConnection({ iceServers: [server], iceTransportPolicy: 'relay' });
+    const types = [];
+    pc.createDataChannel('probe');
+    const done = new Promise((resolve) => {
+      pc.onicecandidate = (e) => { if (e.candidate) types.push(e.candidate.type); else resolve(); };
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    // Gathering ends by itself (end-of-candidates); the timeout only bounds a hang.
+    await Promise.race([done, new Promise((r) => setTimeout(r, 15000))]);
+    const state = pc.iceGatheringState;
+    pc.close();
+    return { types, state };
+  }, iceServer);
+  const fresh = await gather(cred(now + 3600));
+  note(`fresh credential: ${JSON.stringify(fresh)}`);
+  assert.ok(fresh.types.includes('relay'), 'a valid credential gathers a relay candidate');
+  const expired = await gather(cred(now - 3600));
+  note(`expired credential: ${JSON.stringify(expired)}`);
+  assert.equal(expired.state, 'complete', 'gathering finished');
+  assert.deepEqual(expired.types.filter((t) => t === 'relay'), [], 'no relay candidate with an expired credential');
+  await ctx.close();
+});

@@ -39,8 +39,9 @@ FUZZ_SECONDS ?= 300
 fuzz: deps-test
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: build
-	bench/call-setup
+bench: build deps-test
+	bench/call-setup --mode gst --build $(BUILD)
+	bench/call-setup --mode browser --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -203,6 +203,32 @@ daemon_get_typed (Daemon * d, const char *path, guint * status,
   return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 }
 
+char *
+daemon_request (Daemon * d, const char *method, const char *path,
+    const char *token, const char *body, guint * status)
+{
+  g_autofree char *url = g_strconcat (d->base, path + (path[0] == '/'),
+      NULL);
+  g_autoptr (SoupSession) s = soup_session_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = NULL;
+
+  if (token) {
+    g_autofree char *auth = g_strdup_printf ("Bearer %s", token);
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", auth);
+  }
+  if (body) {
+    g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", b);
+  }
+  reply = soup_session_send_and_read (s, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  return g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+}
+
 static void
 on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer user_data)

@@ -35,6 +35,10 @@ char *daemon_get (Daemon * d, const char *path, guint * status);
 char *daemon_get_typed (Daemon * d, const char *path, guint * status,
     char **content_type);
 
+/* @method on @path with an optional bearer @token and JSON @body. */
+char *daemon_request (Daemon * d, const char *method, const char *path,
+    const char *token, const char *body, guint * status);
+
 WsClient *ws_connect (Daemon * d);
 /* Connects, says hello with a fresh token for @user, waits for welcome. */
 WsClient *ws_login (Daemon * d, const char *user);

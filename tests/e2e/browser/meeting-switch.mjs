@@ -1,0 +1,175 @@
+// meeting-switch: the client's SFU path and mesh ↔ SFU switching, against a
+// stand-in worker (standin-worker.sh as [meetings] worker-command, the worker's
+// protocol side played in a third Chromium page by standin-sfu.mjs). With
+// mesh-max=1, two pages make convened start the worker; the pages, first in a
+// mesh, switch make-before-break to publish + subscribe sessions and decode each
+// other through it (tracks mapped to participants by msid), send `view` with their
+// tile sizes, highlight the speaker the worker names, and see a screen share as its
+// own tile. When one leaves, the other goes back to mesh and convened stops the worker.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Convened, launchBrowser, newUserContext, openPage, tileMedia, openPcCount, waitFor, note, cleanupAll, tmpDir,
+} from './harness.mjs';
+import { standinSfu } from './standin-sfu.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MEETING = 'switch-1';
+const USERS = ['alice', 'bob'];
+let server;
+let browser;
+let standin;
+let standinDir;
+const pages = new Map();
+
+test.after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  if (server) await server.stop();
+  cleanupAll();
+});
+
+const meetingOf = (page) => page.evaluate(() => window.convene.meeting);
+
+async function apiMeetings() {
+  const res = await fetch(`${server.url}/api/meetings`, { headers: { authorization: `Bearer ${adminToken}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).meetings;
+}
+let adminToken;
+
+// The arguments convened gave the stand-in worker, as NAME=value pairs.
+function workerArgs() {
+  const files = fs.readdirSync(standinDir).filter((f) => f.endsWith('.args'));
+  if (files.length === 0) return null;
+  const lines = fs.readFileSync(path.join(standinDir, files[0]), 'utf8').trim().split('\n');
+  return Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+test('two pages outgrow mesh-max=1: convened starts the worker, both switch to it', async () => {
+  standinDir = tmpDir('standin');
+  // Inherited by convened, and from it by the worker command.
+  process.env.CONVENE_STANDIN_DIR = standinDir;
+  server = await new Convened({
+    users: USERS,
+    sets: ['meetings.mesh-max=1', 'meetings.mesh-linger=1', `meetings.worker-command=${path.join(HERE, 'standin-worker.sh')}`],
+  }).start();
+  adminToken = server.cli(['token', '--user', 'alice', '--grants', 'admin']).split(/\s+/).find((w) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(w));
+  browser = await launchBrowser();
+  for (const u of USERS) {
+    const ctx = await newUserContext(browser);
+    pages.set(u, await openPage(ctx, `${server.url}/?token=${server.token(u, { meeting: MEETING })}&meeting=${MEETING}`));
+  }
+  const args = await waitFor(() => workerArgs(), { timeout: 15000, what: 'convened to start the worker command' });
+  assert.equal(args.MEETING_ID, MEETING);
+  const ctx = await browser.newContext();
+  standin = await ctx.newPage();
+  standin.consoleLines = [];
+  standin.on('pageerror', (e) => standin.consoleLines.push(`pageerror: ${e.message}`));
+  // Any page of convened's origin will do: the stand-in only needs WebSocket and WebRTC.
+  await standin.goto(`${server.url}/standin-worker`);
+  const tStart = Date.now();
+  await standin.evaluate(standinSfu, { wsUrl: args.SIGNALING_URI, token: args.WORKER_TOKEN, meeting: MEETING });
+  const sfuId = await waitFor(() => standin.evaluate(() => window.standin.participantId), { what: 'the stand-in worker joined' });
+  for (const [u, page] of pages) {
+    await waitFor(async () => {
+      const m = await meetingOf(page);
+      return m && m.mode === 'sfu' && !m.pendingMode && m.sfu === sfuId;
+    }, { timeout: 20000, what: `${u} switched to the SFU` });
+    const m = await meetingOf(page);
+    note(`${u}: switch to sfu ${m.lastSwitch.complete ? 'complete' : 'timed out'} after ${m.lastSwitch.ms} ms (worker joined ${Date.now() - tStart} ms ago)`);
+    assert.equal(m.lastSwitch.complete, true, `${u} heard every other participant over the SFU before closing the mesh`);
+    assert.ok(!m.participants.some((p) => p.participant_id === sfuId), 'the worker is not a participant tile');
+  }
+});
+
+test('each page decodes the other through the worker, over publish + subscribe only', async () => {
+  for (const [u, page] of pages) {
+    const other = USERS.find((x) => x !== u);
+    const base = new Map();
+    await waitFor(async () => {
+      const t = (await tileMedia(page)).find((x) => x.user === other && x.kind === 'camera');
+      if (!t || t.framesDecoded === 0) return false;
+      if (!base.has(other)) base.set(other, t.framesDecoded);
+      return t.framesDecoded >= base.get(other) + 10 && t.playing;
+    }, { timeout: 20000, what: `${u} decodes ${other} through the worker` });
+    assert.equal(await openPcCount(page), 2, `${u}: the mesh PeerConnection is closed, publish and subscribe remain`);
+    // The publish offer asks for the three simulcast layers.
+    const offered = await page.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => (pc.localDescription && pc.localDescription.type === 'offer' ? pc.localDescription.sdp : ''))
+      .find((sdp) => /a=simulcast:send/.test(sdp)) || '');
+    assert.match(offered, /a=simulcast:send q;h;f/);
+  }
+  const peers = await standin.evaluate(() => window.standin.peers);
+  assert.deepEqual(peers.map((p) => [p.publish, p.subscribe]), [['connected', 'connected'], ['connected', 'connected']]);
+});
+
+test('view: each page tells the worker the size it shows the other at', async () => {
+  const ids = new Map();
+  for (const [u, page] of pages) ids.set(u, (await meetingOf(page)).participantId);
+  for (const [u, page] of pages) {
+    const other = USERS.find((x) => x !== u);
+    const shown = await page.evaluate((pid) => {
+      const v = document.querySelector(`video[data-participant="${pid}"][data-kind="camera"]`);
+      return { track: v.srcObject.getVideoTracks()[0].id, width: v.clientWidth * devicePixelRatio };
+    }, ids.get(other));
+    const view = await waitFor(async () => (await standin.evaluate(() => window.standin.views))
+      .filter((v) => v.from === ids.get(u) && v.participant_id === ids.get(other) && v.track === shown.track).pop(),
+    { what: `${u}'s view of ${other}` });
+    assert.ok(view.width > 0 && view.height > 0 && Math.abs(view.width - shown.width) <= 1, `view ${JSON.stringify(view)} matches the tile (${shown.width} wide)`);
+  }
+});
+
+test('active-speaker from the worker highlights that tile', async () => {
+  const aliceId = (await meetingOf(pages.get('alice'))).participantId;
+  await standin.evaluate((pid) => window.standin.speak(pid), aliceId);
+  await waitFor(() => pages.get('bob').evaluate((pid) => {
+    const v = document.querySelector('#remote-videos .tile.speaking video');
+    return v && v.dataset.participant === pid && window.convene.meeting.speaker === pid;
+  }, aliceId), { what: "alice's tile highlighted at bob" });
+});
+
+test('a screen share through the worker arrives as its own tile', async () => {
+  await pages.get('alice').click('#screen-button');
+  const bob = pages.get('bob');
+  await waitFor(async () => {
+    const t = (await tileMedia(bob)).find((x) => x.user === 'alice' && x.kind === 'screen');
+    return t && t.framesDecoded > 5;
+  }, { timeout: 20000, what: "alice's screen decoding at bob" });
+  const cam = (await tileMedia(bob)).find((x) => x.user === 'alice' && x.kind === 'camera');
+  assert.ok(cam && cam.framesDecoded > 0, "alice's camera keeps its tile");
+  await pages.get('alice').click('#screen-button');
+  await waitFor(async () => !(await tileMedia(bob)).some((x) => x.user === 'alice' && x.kind === 'screen'),
+    { timeout: 15000, what: "alice's screen tile removed at bob" });
+});
+
+test('one leaves: the other goes back to mesh, convened stops the worker', async () => {
+  const bobId = (await meetingOf(pages.get('bob'))).participantId;
+  await pages.get('bob').click('#leave-button');
+  const alice = pages.get('alice');
+  await waitFor(async () => {
+    const m = await meetingOf(alice);
+    return m.participants.length === 0 && !(await tileMedia(alice)).some((t) => t.pid === bobId);
+  }, { what: "bob's tiles gone at alice" });
+  await waitFor(async () => {
+    const m = await meetingOf(alice);
+    return m.mode === 'mesh' && !m.pendingMode;
+  }, { timeout: 15000, what: 'alice back in mesh after mesh-linger' });
+  assert.equal(await openPcCount(alice), 0, 'alone in a mesh: no PeerConnection');
+  // media-ready for mesh from the only participant lets convened stop the worker
+  // at once instead of after its 10 s wait.
+  const t0 = Date.now();
+  await waitFor(async () => {
+    const [m] = await apiMeetings();
+    return m && m.mode === 'mesh' && m.worker === null;
+  }, { timeout: 8000, what: 'the worker stopped' });
+  note(`worker stopped ${Date.now() - t0} ms after alice was back in mesh`);
+  assert.deepEqual(await standin.evaluate(() => window.standin.errors), []);
+  for (const [u, page] of pages) {
+    const errors = page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error'));
+    assert.deepEqual(errors, [], `no page errors at ${u}`);
+  }
+});

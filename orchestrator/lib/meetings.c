@@ -201,10 +201,12 @@ error (CnvMeetings * self, CnvSession * s, CnvErrorCode code,
       cnv_msg_type_to_string (type));
 }
 
+/* Takes @text. */
 static void
-send_participant (CnvMeetings * self, CnvParticipant * p, const char *text)
+send_participant (CnvMeetings * self, CnvParticipant * p, char *text)
 {
   cnv_hub_send_to (self->hub, p->session_id, text);
+  g_free (text);
 }
 
 /* To every participant but @except; the worker only if @with_worker. */
@@ -219,7 +221,7 @@ broadcast (CnvMeeting * mt, CnvParticipant * except, gboolean with_worker,
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     CnvParticipant *p = value;
     if (p != except && (with_worker || !p->is_worker))
-      send_participant (mt->owner, p, text);
+      cnv_hub_send_to (mt->owner->hub, p->session_id, text);
   }
   g_free (text);
 }
@@ -665,29 +667,24 @@ handle_relay (CnvMeetings * self, CnvSession * s, CnvMeeting * mt,
 {
   const char *to = json_object_get_string_member (msg, "to");
   CnvParticipant *target = g_hash_table_lookup (mt->participants, to);
-  g_autofree char *text = NULL;
 
   if (!target) {
     error (self, s, CNV_ERR_UNKNOWN_PARTICIPANT,
         "field \"to\" names no participant of this meeting", type);
     return;
   }
-  text = cnv_msg_meeting_relay (msg, p->id);
-  send_participant (self, target, text);
+  send_participant (self, target, cnv_msg_meeting_relay (msg, p->id));
 }
 
 static void
 handle_view (CnvMeetings * self, CnvMeeting * mt, CnvParticipant * p,
     JsonObject * msg)
 {
-  g_autofree char *text = NULL;
-
   /* In mesh mode nobody picks layers: views are dropped silently, since
    * clients report tile sizes whatever the mode. */
   if (!mt->worker || p == mt->worker)
     return;
-  text = cnv_msg_meeting_relay (msg, p->id);
-  send_participant (self, mt->worker, text);
+  send_participant (self, mt->worker, cnv_msg_meeting_relay (msg, p->id));
 }
 
 static void

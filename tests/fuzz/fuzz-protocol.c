@@ -11,7 +11,13 @@
  * "@CALL@" in a line is replaced by the last call_id the hub sent, so the
  * fuzzer can reach accepted calls and the sdp/ice relay. A line "!N"
  * disconnects session N and logs it in again; "~" lets due timers fire.
- * At the end every session leaves; no session or call may remain. */
+ *
+ * Meetings: alice's token (session 1) is scoped to meeting "m1", bob's
+ * second connection (3) is an admin; "@PID@" is replaced by the last
+ * participant_id the hub sent. mesh-max is 1, so a second join starts a
+ * (fake) media worker: "W" connects it with its worker token, "W:" sends a
+ * frame as the worker, "K" makes the newest worker process die.
+ * At the end every session leaves; no session, call or meeting may remain. */
 #include <glib/gstdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +27,7 @@
 
 #include "hub.h"
 #include "token.h"
+#include "worker-supervisor.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
@@ -37,9 +44,21 @@ typedef struct
 
 typedef struct
 {
+  char *token;
+  CnvWorkerExitedFunc exited;
+  gpointer exited_data;
+  gboolean released;
+  gboolean dead;
+} FuzzWorker;
+
+typedef struct
+{
   CnvHub *hub;
   char *ids[N_SESSIONS];
+  char *worker_id;
   char last_call[80];
+  char last_pid[80];
+  GPtrArray *workers;           /* FuzzWorker*, owned */
 } FuzzRun;
 
 static FuzzEnv *env;
@@ -59,6 +78,9 @@ static void
 env_init (void)
 {
   static const char *const grants[] = { "publish", "subscribe", NULL };
+  static const char *const admin[] = { "publish", "subscribe", "admin",
+    NULL
+  };
   static const char *const names[N_SESSIONS] = { "alice", "alice", "bob",
     "bob"
   };
@@ -70,6 +92,9 @@ env_init (void)
   /* Short timers so that "~" can reach the timeout paths. */
   env->config->ring_timeout_ms = 1;
   env->config->hello_timeout_ms = 1;
+  env->config->mesh_max = 1;
+  env->config->mesh_linger_ms = 1;
+  env->config->worker_stop_timeout_ms = 1;
   env->users = cnv_users_open (env->dir, NULL);
   env->secret = cnv_secret_load (env->dir, NULL);
   if (!env->dir || !env->users || !env->secret)
@@ -79,26 +104,78 @@ env_init (void)
   cnv_users_add (env->users, "carol", (const char *const[]) {
         "alice", NULL}, NULL);
   for (int i = 0; i < N_SESSIONS; i++)
-    env->tokens[i] = cnv_token_mint (env->secret, names[i], NULL, grants,
-        now, 10 * 365 * 86400, NULL);
+    env->tokens[i] = cnv_token_mint (env->secret, names[i],
+        i == 1 ? "m1" : NULL, i == 3 ? admin : grants, now,
+        10 * 365 * 86400, NULL);
   atexit (env_cleanup);
+}
+
+static void
+remember (const char *text, const char *key, char *out, gsize size)
+{
+  const char *p = strstr (text, key);
+  const char *end;
+
+  if (!p)
+    return;
+  p += strlen (key);
+  end = strchr (p, '"');
+  if (end && (gsize) (end - p) < size) {
+    memcpy (out, p, end - p);
+    out[end - p] = '\0';
+  }
 }
 
 static void
 on_send (const char *text, gpointer user_data)
 {
   FuzzRun *run = user_data;
-  const char *p = strstr (text, "\"call_id\":\"");
-  const char *end;
 
-  if (!p)
-    return;
-  p += strlen ("\"call_id\":\"");
-  end = strchr (p, '"');
-  if (end && (gsize) (end - p) < sizeof run->last_call) {
-    memcpy (run->last_call, p, end - p);
-    run->last_call[end - p] = '\0';
-  }
+  remember (text, "\"call_id\":\"", run->last_call, sizeof run->last_call);
+  remember (text, "\"participant_id\":\"", run->last_pid,
+      sizeof run->last_pid);
+}
+
+static gpointer
+fuzz_worker_start (gpointer data, const char *meeting_id, const char *token,
+    CnvWorkerExitedFunc exited, gpointer exited_data, gint64 * pid,
+    GError ** error)
+{
+  FuzzRun *run = data;
+  FuzzWorker *w = g_new0 (FuzzWorker, 1);
+
+  w->token = g_strdup (token);
+  w->exited = exited;
+  w->exited_data = exited_data;
+  *pid = 1000 + run->workers->len;
+  g_ptr_array_add (run->workers, w);
+  return w;
+}
+
+static void
+fuzz_worker_terminate (gpointer data, gpointer handle)
+{
+}
+
+static void
+fuzz_worker_release (gpointer data, gpointer handle)
+{
+  ((FuzzWorker *) handle)->released = TRUE;
+}
+
+static const CnvWorkerLauncherFuncs fuzz_launcher = {
+  fuzz_worker_start,
+  fuzz_worker_terminate,
+  fuzz_worker_release,
+};
+
+static void
+fuzz_worker_free (gpointer p)
+{
+  FuzzWorker *w = p;
+
+  g_free (w->token);
+  g_free (w);
 }
 
 static void
@@ -154,6 +231,36 @@ send_line (FuzzRun * run, int line_no, const char *line, gsize len)
     while (g_main_context_iteration (NULL, FALSE));
     return;
   }
+  if (len == 1 && line[0] == 'K') {
+    /* The newest live worker process dies. */
+    for (guint i = run->workers->len; i > 0; i--) {
+      FuzzWorker *w = g_ptr_array_index (run->workers, i - 1);
+      if (!w->released && !w->dead) {
+        w->dead = TRUE;
+        w->exited (w->exited_data);
+        break;
+      }
+    }
+    return;
+  }
+  if (len == 1 && line[0] == 'W' && run->workers->len) {
+    FuzzWorker *w = g_ptr_array_index (run->workers, run->workers->len - 1);
+    g_autofree char *hello = g_strdup_printf ("{\"type\":\"hello\","
+        "\"token\":\"%s\"}", w->token);
+    if (run->worker_id)
+      cnv_hub_disconnect (run->hub, run->worker_id);
+    g_free (run->worker_id);
+    run->worker_id = cnv_hub_connect (run->hub, on_send, on_close, run, NULL);
+    cnv_hub_receive (run->hub, run->worker_id, hello, strlen (hello));
+    return;
+  }
+  if (len >= 2 && line[0] == 'W' && line[1] == ':' && run->worker_id) {
+    frame = g_string_new_len (line + 2, len - 2);
+    if (run->last_pid[0])
+      g_string_replace (frame, "@PID@", run->last_pid, 0);
+    cnv_hub_receive (run->hub, run->worker_id, frame->str, frame->len);
+    return;
+  }
   if (len == 2 && line[0] == '!' && line[1] >= '0' && line[1] <= '3') {
     cnv_hub_disconnect (run->hub, run->ids[line[1] - '0']);
     login (run, line[1] - '0');
@@ -167,6 +274,8 @@ send_line (FuzzRun * run, int line_no, const char *line, gsize len)
   frame = g_string_new_len (line, len);
   if (run->last_call[0])
     g_string_replace (frame, "@CALL@", run->last_call, 0);
+  if (run->last_pid[0])
+    g_string_replace (frame, "@PID@", run->last_pid, 0);
   cnv_hub_receive (run->hub, run->ids[who], frame->str, frame->len);
 }
 
@@ -180,7 +289,9 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   if (!env)
     env_init ();
+  run.workers = g_ptr_array_new_with_free_func (fuzz_worker_free);
   run.hub = cnv_hub_new (env->config, env->users, env->secret, NULL);
+  cnv_hub_set_worker_launcher (run.hub, &fuzz_launcher, &run);
   for (int i = 0; i < N_SESSIONS; i++)
     login (&run, i);
   /* The raw input as a first frame: the pre-authentication path. */
@@ -197,11 +308,17 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   for (int i = 0; i < N_SESSIONS; i++)
     cnv_hub_disconnect (run.hub, run.ids[i]);
-  /* Invariants: leaving sessions end their calls. */
+  if (run.worker_id)
+    cnv_hub_disconnect (run.hub, run.worker_id);
+  /* Invariants: leaving sessions end their calls and empty meetings are
+   * forgotten. */
   if (cnv_hub_get_n_sessions (run.hub) != 0
-      || cnv_hub_get_n_calls (run.hub) != 0)
+      || cnv_hub_get_n_calls (run.hub) != 0
+      || cnv_hub_get_n_meetings (run.hub) != 0)
     abort ();
   g_object_unref (run.hub);
+  g_ptr_array_unref (run.workers);
+  g_free (run.worker_id);
   for (int i = 0; i < N_SESSIONS; i++)
     g_free (run.ids[i]);
   return 0;

@@ -144,7 +144,7 @@ daemon_start (const char *const *users, const char *const *extra)
   return d;
 }
 
-static void
+void
 rm_rf (const char *dir)
 {
   g_autoptr (GDir) gd = g_dir_open (dir, 0, NULL);

@@ -25,6 +25,8 @@ typedef struct
  * convened with @extra_args (NULL-terminated) on 127.0.0.1:0. */
 Daemon *daemon_start (const char *const *users, const char *const *extra);
 void daemon_stop (Daemon * d);
+/* Removes @dir and the files in it (one level). */
+void rm_rf (const char *dir);
 /* Runs "convened --data-dir DIR ARGS..."; returns stdout, exit status in
  * @status. */
 char *daemon_cli (Daemon * d, int *status, ...) G_GNUC_NULL_TERMINATED;

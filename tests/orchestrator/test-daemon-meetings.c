@@ -204,19 +204,6 @@ read_argv (const char *dir, gint64 pid)
 }
 
 static void
-rm_dir (const char *dir)
-{
-  g_autoptr (GDir) gd = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (gd && (name = g_dir_read_name (gd))) {
-    g_autofree char *p = g_build_filename (dir, name, NULL);
-    g_unlink (p);
-  }
-  g_rmdir (dir);
-}
-
-static void
 test_worker_process (void)
 {
   g_autoptr (GError) error = NULL;
@@ -307,7 +294,7 @@ test_worker_process (void)
   ws_free (b);
   g_assert_cmpint (wait_file (out, "term", 0, WAIT), ==, pid2);
   daemon_stop (d);
-  rm_dir (out);
+  rm_rf (out);
 }
 
 int

@@ -11,6 +11,7 @@
 #include "protocol.h"
 #include "ratelimit.h"
 #include "token.h"
+#include "worker-supervisor.h"
 #include "turn.h"
 
 typedef struct
@@ -23,6 +24,52 @@ typedef struct
 } ParseCase;
 
 static const ParseCase parse_cases[] = {
+  /* meetings */
+  {"{\"type\":\"join\",\"meeting\":\"m-1.a_b\"}", TRUE},
+  {"{\"type\":\"join\",\"meeting\":\"m1\",\"tracks\":[{\"id\":\"a\","
+        "\"kind\":\"audio\"},{\"id\":\"s\",\"kind\":\"screen\"}]}", TRUE},
+  {"{\"type\":\"join\",\"meeting\":\"m 1\"}", FALSE, CNV_ERR_BAD_MESSAGE,
+      "meeting", "join"},
+  {"{\"type\":\"join\",\"meeting\":\"m1\",\"tracks\":{}}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "tracks", "join"},
+  {"{\"type\":\"join\",\"meeting\":\"m1\",\"tracks\":[{\"id\":\"a\","
+        "\"kind\":\"smell\"}]}", FALSE, CNV_ERR_BAD_MESSAGE, "kind", "join"},
+  {"{\"type\":\"join\",\"meeting\":\"m1\",\"tracks\":[{\"id\":\"a\","
+        "\"kind\":\"audio\",\"type\":\"x\"}]}", FALSE, CNV_ERR_BAD_MESSAGE,
+      "type", "join"},
+  {"{\"type\":\"join\",\"meeting\":\"m1\",\"tracks\":[1]}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "tracks", "join"},
+  {"{\"type\":\"tracks\",\"meeting\":\"m1\",\"tracks\":[{},{},{},{},{},"
+        "{},{},{},{}]}", FALSE, CNV_ERR_BAD_MESSAGE, "more than 8", "tracks"},
+  {"{\"type\":\"tracks\",\"meeting\":\"m1\"}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "tracks", "tracks"},
+  {"{\"type\":\"leave\",\"meeting\":\"m1\"}", TRUE},
+  {"{\"type\":\"sdp\",\"meeting\":\"m1\",\"to\":\"p1\",\"session\":"
+        "\"publish\",\"sdp_type\":\"offer\",\"sdp\":\"v=0\"}", TRUE},
+  {"{\"type\":\"sdp\",\"meeting\":\"m1\",\"to\":\"p1\",\"session\":"
+        "\"sideways\",\"sdp_type\":\"offer\",\"sdp\":\"v=0\"}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "session", "sdp"},
+  {"{\"type\":\"sdp\",\"meeting\":\"m1\",\"call_id\":\"c\",\"to\":"
+        "\"p1\",\"session\":\"mesh\",\"sdp_type\":\"offer\",\"sdp\":\"\"}",
+      FALSE, CNV_ERR_BAD_MESSAGE, "call_id", "sdp"},
+  {"{\"type\":\"sdp\",\"call_id\":\"c\",\"to\":\"p1\",\"sdp_type\":"
+        "\"offer\",\"sdp\":\"\"}", FALSE, CNV_ERR_BAD_MESSAGE, "to", "sdp"},
+  {"{\"type\":\"ice\",\"meeting\":\"m1\",\"to\":\"p1\",\"session\":"
+        "\"mesh\",\"candidate\":\"\",\"sdp_mline_index\":0}", TRUE},
+  {"{\"type\":\"ice\",\"meeting\":\"m1\",\"session\":\"mesh\","
+        "\"candidate\":\"\",\"sdp_mline_index\":0}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "to", "ice"},
+  {"{\"type\":\"view\",\"meeting\":\"m1\",\"participant_id\":\"p1\","
+        "\"track\":\"v\",\"width\":0,\"height\":0}", TRUE},
+  {"{\"type\":\"view\",\"meeting\":\"m1\",\"participant_id\":\"p1\","
+        "\"track\":\"v\",\"width\":-1,\"height\":0}", FALSE,
+      CNV_ERR_BAD_MESSAGE, "width", "view"},
+  {"{\"type\":\"media-ready\",\"meeting\":\"m1\",\"mode\":\"sfu\"}",
+      TRUE},
+  {"{\"type\":\"media-ready\",\"meeting\":\"m1\",\"mode\":\"p2p\"}",
+      FALSE, CNV_ERR_BAD_MESSAGE, "mode", "media-ready"},
+  {"{\"type\":\"active-speaker\",\"meeting\":\"m1\",\"participant_id\":"
+        "\"p1\"}", TRUE},
   {"{\"type\":\"hello\",\"token\":\"abc\"}", TRUE},
   {"{\"type\":\"hello\",\"token\":\"abc\",\"client\":\"firefox\"}", TRUE},
   {"{\"type\":\"hello\"}", FALSE, CNV_ERR_BAD_MESSAGE, "token", "hello"},
@@ -329,6 +376,31 @@ test_config_defaults (void)
   g_assert_cmpint (c->turn_ttl, ==, 86400);
   g_assert_false (c->allow_loopback);
   g_assert_cmpuint (g_strv_length (c->stun), ==, 0);
+  g_assert_cmpuint (c->mesh_max, ==, 4);
+  g_assert_cmpuint (c->mesh_linger_ms, ==, 10000);
+  g_assert_cmpuint (c->max_participants, ==, 50);
+  g_assert_true (g_str_has_suffix (c->pipeline, "meeting.pipeline"));
+  g_assert_nonnull (c->worker_command);
+}
+
+static void
+test_worker_argv (void)
+{
+  const char *sets[] = { "meetings.worker-command=valgrind 'my worker'",
+    "meetings.pipeline=/p/meeting.pipeline", "server.data-dir=/d", NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnvConfig) c = cnv_config_load (NULL, sets, &error);
+  g_auto (GStrv) argv = NULL;
+  const char *const want[] = { "valgrind", "my worker",
+    "/p/meeting.pipeline", "MEETING_ID=m1", "SIGNALING_URI=ws://h:1/ws",
+    "WORKER_TOKEN=t", "DATA_DIR=/d", NULL
+  };
+
+  g_assert_no_error (error);
+  argv = cnv_worker_argv (c, "ws://h:1/ws", "m1", "t", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (argv, want);
 }
 
 static void
@@ -391,6 +463,12 @@ test_config_bad (void)
     "limits.max-frame=12",
     "limits.rate=0",
     "limits.burst=lots",
+    "meetings.mesh-max=-1",
+    "meetings.mesh-linger=soon",
+    "meetings.max-participants=0",
+    "meetings.worker-command=\"unterminated",
+    "meetings.pipeline=",
+    "meetings.colour=blue",
     "server.colour=blue",
     "noequals",
     "nodot=1",
@@ -498,6 +576,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/file-and-set", test_config_file_and_set);
   g_test_add_func ("/config/bad-values", test_config_bad);
   g_test_add_func ("/config/sample-file", test_config_sample);
+  g_test_add_func ("/config/worker-argv", test_worker_argv);
   g_test_add_func ("/ratelimit/bucket", test_ratelimit);
   g_test_add_func ("/metrics/render", test_metrics);
   return g_test_run ();

@@ -6,6 +6,7 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import {
   Convened, launchBrowser, newUserContext, openPage, tileMedia, openPcCount, waitFor, note, cleanupAll,
 } from './harness.mjs';
@@ -141,6 +142,9 @@ test('a screen share reaches both others as a tile of its own', async () => {
     return { screen: w('video[data-user="alice"][data-kind="screen"]'), camera: w('video[data-user="alice"][data-kind="camera"]') };
   });
   assert.ok(sizes.screen > sizes.camera * 1.5, `screen tile larger than camera tiles (${JSON.stringify(sizes)})`);
+  const shot = path.join(process.env.CONVENE_BUILD_ROOT || '.', 'meeting-mesh-screen.png');
+  await pages.get('bob').screenshot({ path: shot, fullPage: true });
+  note(`screenshot: ${shot}`);
   await alice.click('#screen-button');
   for (const u of ['bob', 'carol']) {
     await waitFor(async () => !(await tileMedia(pages.get(u))).some((x) => x.user === 'alice' && x.kind === 'screen'),

@@ -41,6 +41,28 @@ async function apiMeetings() {
 }
 let adminToken;
 
+// In the page: the longest time each tile's <video> went without a new frame, from
+// now on (the tile element stays when its stream moves to another path).
+function watchGaps() {
+  const gaps = {};
+  window.tileGaps = gaps;
+  for (const v of document.querySelectorAll('#remote-videos video[data-participant]')) {
+    const k = `${v.dataset.user}/${v.dataset.kind}`;
+    let frames = v.getVideoPlaybackQuality().totalVideoFrames;
+    let at = performance.now();
+    gaps[k] = 0;
+    setInterval(() => {
+      const n = v.getVideoPlaybackQuality().totalVideoFrames;
+      const now = performance.now();
+      if (n !== frames) {
+        frames = n;
+        at = now;
+      }
+      gaps[k] = Math.max(gaps[k], Math.round(now - at));
+    }, 20);
+  }
+}
+
 // The arguments convened gave the stand-in worker, as NAME=value pairs.
 function workerArgs() {
   const files = fs.readdirSync(standinDir).filter((f) => f.endsWith('.args'));
@@ -65,6 +87,16 @@ test('two pages outgrow mesh-max=1: convened starts the worker, both switch to i
   }
   const args = await waitFor(() => workerArgs(), { timeout: 15000, what: 'convened to start the worker command' });
   assert.equal(args.MEETING_ID, MEETING);
+  // Until the worker joins, the pair talks over the mesh.
+  for (const [u, page] of pages) {
+    const other = USERS.find((x) => x !== u);
+    await waitFor(async () => {
+      const m = await meetingOf(page);
+      const t = (await tileMedia(page)).find((x) => x.user === other && x.kind === 'camera');
+      return m && m.mode === 'mesh' && t && t.framesDecoded > 10;
+    }, { timeout: 20000, what: `${u} decodes ${other} over the mesh first` });
+    await page.evaluate(watchGaps);
+  }
   const ctx = await browser.newContext();
   standin = await ctx.newPage();
   standin.consoleLines = [];
@@ -97,6 +129,10 @@ test('each page decodes the other through the worker, over publish + subscribe o
       return t.framesDecoded >= base.get(other) + 10 && t.playing;
     }, { timeout: 20000, what: `${u} decodes ${other} through the worker` });
     assert.equal(await openPcCount(page), 2, `${u}: the mesh PeerConnection is closed, publish and subscribe remain`);
+    // Make-before-break: the tile never froze for long while its stream moved.
+    const gaps = await page.evaluate(() => window.tileGaps);
+    note(`${u}: longest frame gap per tile across the mesh → SFU switch: ${JSON.stringify(gaps)} ms`);
+    assert.ok(gaps[`${other}/camera`] < 1000, `${u}: ${other}'s tile kept playing across the switch`);
     // The publish offer asks for the three simulcast layers.
     const offered = await page.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
       .map((pc) => (pc.localDescription && pc.localDescription.type === 'offer' ? pc.localDescription.sdp : ''))

@@ -1,0 +1,306 @@
+/* Convene
+ * Copyright (C) 2026 Convene contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* convene-worker: runs one meeting's media pipeline for convened.
+ *
+ *   convene-worker PIPELINE_FILE MEETING_ID=… SIGNALING_URI=… WORKER_TOKEN=… DATA_DIR=…
+ *
+ * Exit status (convened restarts a worker that exits non-zero, docs/worker.md):
+ *   0  EOS reached the bus after SIGTERM / SIGINT (or 5 s went by), or the
+ *      pipeline ended by itself;
+ *   1  the pipeline failed while running: a restart may help;
+ *   2  the command line, the pipeline file, a variable or the pipeline text
+ *      is wrong: a restart will fail the same way.
+ */
+
+#include <gst/gst.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+#include "pipeline-text.h"
+#include "wiring.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_INPUT 2
+/* How long SIGTERM waits for EOS to drain before giving up on it. */
+#define EOS_TIMEOUT_S 5
+
+typedef struct
+{
+  GMainLoop *loop;
+  GstElement *pipeline;
+  CnvWorkerWiring *wiring;      /* NULL without bridge + router */
+  gboolean eos_sent;
+  guint eos_timeout_id;
+  gboolean announced_playing;
+  gboolean error_reported;
+  int status;
+} Worker;
+
+static void
+worker_quit (Worker * w, int status)
+{
+  w->status = status;
+  g_main_loop_quit (w->loop);
+}
+
+static gboolean
+eos_timeout_cb (gpointer user_data)
+{
+  Worker *w = user_data;
+
+  g_printerr ("convene-worker: no EOS within %d s, stopping anyway\n",
+      EOS_TIMEOUT_S);
+  w->eos_timeout_id = 0;
+  worker_quit (w, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+stop_signal_cb (gpointer user_data)
+{
+  Worker *w = user_data;
+
+  if (w->eos_sent) {
+    /* A second signal: the sender does not want to wait for the drain. */
+    g_printerr ("convene-worker: second stop signal, stopping now\n");
+    worker_quit (w, 0);
+    return G_SOURCE_CONTINUE;
+  }
+  g_printerr ("convene-worker: stop signal, sending EOS\n");
+  w->eos_sent = TRUE;
+  w->eos_timeout_id = g_timeout_add_seconds (EOS_TIMEOUT_S, eos_timeout_cb, w);
+  gst_element_send_event (w->pipeline, gst_event_new_eos ());
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Worker *w = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
+      g_autofree gchar *path = gst_object_get_path_string (msg->src);
+
+      /* The first error says why; the ones after it are consequences. */
+      if (w->error_reported)
+        break;
+      w->error_reported = TRUE;
+      gst_message_parse_error (msg, &err, &debug);
+      g_printerr ("convene-worker: error from %s: %s\n%s%s", path,
+          err->message, debug ? debug : "", debug ? "\n" : "");
+      worker_quit (w, EXIT_RUNTIME);
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *path = gst_object_get_path_string (msg->src);
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_printerr ("convene-worker: warning from %s: %s\n", path, err->message);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      g_printerr ("convene-worker: EOS, exiting\n");
+      worker_quit (w, 0);
+      break;
+    case GST_MESSAGE_STATE_CHANGED:{
+      GstState new_state;
+
+      if (msg->src != GST_OBJECT (w->pipeline) || w->announced_playing)
+        break;
+      gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
+      /* One line for whoever supervises us (and the tests): the pipeline
+       * is up. */
+      if (new_state == GST_STATE_PLAYING) {
+        w->announced_playing = TRUE;
+        g_printerr ("convene-worker: playing\n");
+      }
+      break;
+    }
+    case GST_MESSAGE_ELEMENT:
+      if (w->wiring)
+        cnv_worker_wiring_handle_message (w->wiring, msg);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+quit_idle_cb (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads and substitutes the pipeline file; prints why not and returns
+ * NULL. */
+static gchar *
+load_pipeline_text (const gchar * file, gchar ** assignments)
+{
+  g_autoptr (GHashTable) vars = cnv_pipeline_text_default_vars ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *raw = NULL;
+  gchar *text;
+  guint i;
+
+  for (i = 0; assignments && assignments[i]; i++) {
+    if (!cnv_pipeline_text_parse_assignment (assignments[i], vars, &error)) {
+      g_printerr ("convene-worker: %s\n", error->message);
+      return NULL;
+    }
+  }
+  if (!g_file_get_contents (file, &raw, NULL, &error)) {
+    g_printerr ("convene-worker: %s\n", error->message);
+    return NULL;
+  }
+  if (!g_utf8_validate (raw, -1, NULL)) {
+    g_printerr ("convene-worker: %s: not UTF-8 text\n", file);
+    return NULL;
+  }
+  text = cnv_pipeline_text_substitute (raw, vars, &error);
+  if (!text)
+    g_printerr ("convene-worker: %s: %s\n", file, error->message);
+  return text;
+}
+
+/* Builds the pipeline; prints why not and returns NULL. */
+static GstElement *
+build_pipeline (const gchar * file, const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *parsed;
+  GstElement *pipeline;
+
+  parsed = gst_parse_launch_full (text, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
+      &error);
+  if (!parsed) {
+    g_printerr ("convene-worker: %s: %s\n", file,
+        error ? error->message : "cannot be parsed");
+    return NULL;
+  }
+  if (GST_IS_PIPELINE (parsed))
+    return parsed;
+  /* A text with a single element parses to that element alone. */
+  pipeline = gst_pipeline_new (NULL);
+  gst_bin_add (GST_BIN (pipeline), parsed);
+  return pipeline;
+}
+
+static gboolean
+setup_wiring (Worker * w)
+{
+  g_autoptr (GstElement) bridge = gst_bin_get_by_name (GST_BIN (w->pipeline),
+      "bridge");
+  g_autoptr (GstElement) router = gst_bin_get_by_name (GST_BIN (w->pipeline),
+      "router");
+  g_autoptr (GError) error = NULL;
+
+  /* Pipelines without an SFU (a recorder, a test) have nothing to wire. */
+  if (!bridge || !router)
+    return TRUE;
+  w->wiring = cnv_worker_wiring_new (bridge, router, &error);
+  if (!w->wiring) {
+    g_printerr ("convene-worker: cannot wire \"bridge\" to \"router\": %s\n",
+        error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) remaining = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  gboolean print_only = FALSE;
+  Worker w = { 0, };
+  guint sigterm_id, sigint_id, bus_id;
+  GOptionEntry entries[] = {
+    {"print", 0, 0, G_OPTION_ARG_NONE, &print_only,
+        "Print the pipeline text after substitution and exit", NULL},
+    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &remaining, NULL,
+        "PIPELINE_FILE [NAME=VALUE…]"},
+    {NULL}
+  };
+
+  ctx = g_option_context_new ("PIPELINE_FILE [NAME=VALUE…]");
+  g_option_context_set_summary (ctx,
+      "Runs one meeting's media pipeline (gst-launch syntax) after replacing "
+      "each ${NAME} with the VALUE given for it.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("convene-worker: %s\n", error->message);
+    return EXIT_INPUT;
+  }
+  if (!remaining || !remaining[0]) {
+    g_printerr ("convene-worker: no PIPELINE_FILE (see --help)\n");
+    return EXIT_INPUT;
+  }
+
+  text = load_pipeline_text (remaining[0], remaining + 1);
+  if (!text)
+    return EXIT_INPUT;
+  if (print_only) {
+    g_print ("%s", text);
+    return 0;
+  }
+
+  w.pipeline = build_pipeline (remaining[0], text);
+  if (!w.pipeline)
+    return EXIT_INPUT;
+  if (!setup_wiring (&w)) {
+    gst_object_unref (w.pipeline);
+    return EXIT_INPUT;
+  }
+
+  w.loop = g_main_loop_new (NULL, FALSE);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (w.pipeline));
+  bus_id = gst_bus_add_watch (bus, bus_cb, &w);
+  sigterm_id = g_unix_signal_add (SIGTERM, stop_signal_cb, &w);
+  sigint_id = g_unix_signal_add (SIGINT, stop_signal_cb, &w);
+
+  if (gst_element_set_state (w.pipeline,
+          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    /* The element said why on the bus; the loop prints it and quits. If it
+     * did not, this status stands. */
+    w.status = EXIT_RUNTIME;
+    g_idle_add (quit_idle_cb, w.loop);
+  }
+  g_main_loop_run (w.loop);
+  /* The idle quit above may have run before the bus had its error. */
+  {
+    g_autoptr (GstMessage) err = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+
+    if (err && !w.error_reported)
+      bus_cb (bus, err, &w);
+  }
+
+  g_source_remove (sigterm_id);
+  g_source_remove (sigint_id);
+  g_source_remove (bus_id);
+  if (w.eos_timeout_id)
+    g_source_remove (w.eos_timeout_id);
+  if (w.wiring)
+    cnv_worker_wiring_detach (w.wiring);
+  gst_element_set_state (w.pipeline, GST_STATE_NULL);
+  g_clear_object (&w.wiring);
+  gst_object_unref (w.pipeline);
+  g_main_loop_unref (w.loop);
+  return w.status;
+}

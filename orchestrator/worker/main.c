@@ -63,6 +63,17 @@ eos_timeout_cb (gpointer user_data)
 }
 
 static gboolean
+has_sink (GstBin * bin)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_sinks (bin);
+  GValue v = G_VALUE_INIT;
+  gboolean found = gst_iterator_next (it, &v) == GST_ITERATOR_OK;
+
+  g_value_unset (&v);
+  return found;
+}
+
+static gboolean
 stop_signal_cb (gpointer user_data)
 {
   Worker *w = user_data;
@@ -77,6 +88,13 @@ stop_signal_cb (gpointer user_data)
   w->eos_sent = TRUE;
   w->eos_timeout_id = g_timeout_add_seconds (EOS_TIMEOUT_S, eos_timeout_cb, w);
   gst_element_send_event (w->pipeline, gst_event_new_eos ());
+  /* A bin posts EOS once all its sinks have; the meeting pipeline (bridge
+   * and router) has none, so no EOS message will come. signalbridge hangs
+   * up inside send_event, so by now it is done. */
+  if (!has_sink (GST_BIN (w->pipeline))) {
+    g_printerr ("convene-worker: EOS sent, no sink to wait for, exiting\n");
+    worker_quit (w, 0);
+  }
   return G_SOURCE_CONTINUE;
 }
 

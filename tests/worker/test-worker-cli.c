@@ -134,6 +134,37 @@ test_sigterm_eos (Fixture * f, gconstpointer data)
   g_assert_nonnull (strstr (rest->str, "EOS, exiting"));
 }
 
+/* Nothing in the meeting pipeline is a sink, so no EOS message can come:
+ * the worker must not sit out the 5 s fallback. */
+static void
+test_sigterm_no_sink (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *path = write_pipeline (f,
+      "fakesrc is-live=true ! tee allow-not-linked=true");
+  g_autoptr (GSubprocess) proc = spawn_worker (path, NULL);
+  g_autoptr (GDataInputStream) err =
+      g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  g_autoptr (GError) error = NULL;
+  gint64 start;
+
+  for (;;) {
+    g_autofree gchar *line =
+        g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (line);
+    if (strstr (line, "playing"))
+      break;
+  }
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+}
+
 static void
 test_runtime_error (Fixture * f, gconstpointer data)
 {
@@ -197,6 +228,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, \
     fixture_teardown)
   ADD ("/worker/cli/sigterm-eos", test_sigterm_eos);
+  ADD ("/worker/cli/sigterm-no-sink", test_sigterm_no_sink);
   ADD ("/worker/cli/runtime-error", test_runtime_error);
   ADD ("/worker/cli/unknown-variable", test_unknown_variable);
   ADD ("/worker/cli/bad-input", test_bad_input);

@@ -48,7 +48,7 @@ const app = {
   meeting: null, // Meeting while joining or joined
   meetingLeft: false, // the user left: a reconnect does not join again
   views: new Map(), // `${pid}|${track id}` → "WxH" last sent
-  viewPath: null, // the SFU path `views` was sent on
+  viewSfu: null, // the worker `views` were sent for
   viewTimer: null,
 };
 
@@ -564,27 +564,29 @@ function scheduleViews() {
   app.viewTimer = setTimeout(sendViews, VIEW_DEBOUNCE_MS);
 }
 
+// Sizes are reported in every mode (convened drops them while there is no worker)
+// and all again for each new worker, which starts knowing none. The track named is
+// the one the participant published (its `tracks`), as the worker knows it.
 function sendViews() {
   const m = app.meeting;
-  if (!m || !m.path || m.path.mode !== 'sfu') return;
-  // A new worker (or a new SFU path after mesh) knows none of the sizes yet.
-  if (app.viewPath !== m.path) {
-    app.viewPath = m.path;
+  if (!m || !m.participantId) return;
+  if (app.viewSfu !== m.sfu) {
+    app.viewSfu = m.sfu;
     app.views.clear();
   }
   const seen = new Set();
   for (const v of $('remote-videos').querySelectorAll('video[data-participant]')) {
-    const stream = v.srcObject;
-    if (!stream) continue;
+    const p = m.participants.get(v.dataset.participant);
+    const wanted = v.dataset.kind === 'screen' ? 'screen' : 'video';
+    const track = p && p.tracks.find((t) => t.kind === wanted);
+    if (!track) continue;
     const width = Math.round(v.clientWidth * devicePixelRatio);
     const height = Math.round(v.clientHeight * devicePixelRatio);
-    for (const t of stream.getVideoTracks()) {
-      const k = `${v.dataset.participant}|${t.id}`;
-      seen.add(k);
-      if (app.views.get(k) === `${width}x${height}`) continue;
-      app.views.set(k, `${width}x${height}`);
-      m.sendView(v.dataset.participant, t.id, width, height);
-    }
+    const k = `${p.participant_id}|${track.id}`;
+    seen.add(k);
+    if (app.views.get(k) === `${width}x${height}`) continue;
+    app.views.set(k, `${width}x${height}`);
+    m.sendView(p.participant_id, track.id, width, height);
   }
   // A tile that went away is no longer shown anywhere: 0×0 lets the worker stop it.
   for (const k of [...app.views.keys()]) {

@@ -567,7 +567,6 @@ export class Meeting extends EventTarget {
   }
 
   sendView(participantId, track, width, height) {
-    if (!this.path || this.path.mode !== 'sfu') return;
     this.signaling.send({
       type: 'view', meeting: this.id, participant_id: participantId, track, width, height,
     });

@@ -172,5 +172,7 @@ test('one leaves: its tiles disappear at the others, the remaining pair keeps fl
   for (const [u, page] of pages) {
     const errors = page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error'));
     assert.deepEqual(errors, [], `no page errors at ${u}`);
+    // Nothing the client sent was refused (view, tracks, media-ready, sdp, ice).
+    assert.equal(await page.evaluate(() => window.convene.lastError || ''), '', `no server error at ${u}`);
   }
 });

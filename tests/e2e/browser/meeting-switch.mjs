@@ -148,9 +148,11 @@ test('view: each page tells the worker the size it shows the other at', async ()
   for (const [u, page] of pages) ids.set(u, (await meetingOf(page)).participantId);
   for (const [u, page] of pages) {
     const other = USERS.find((x) => x !== u);
+    // The track is named as its publisher published it (its `tracks`).
     const shown = await page.evaluate((pid) => {
       const v = document.querySelector(`video[data-participant="${pid}"][data-kind="camera"]`);
-      return { track: v.srcObject.getVideoTracks()[0].id, width: v.clientWidth * devicePixelRatio };
+      const p = window.convene.meeting.participants.find((x) => x.participant_id === pid);
+      return { track: p.tracks.find((t) => t.kind === 'video').id, width: v.clientWidth * devicePixelRatio };
     }, ids.get(other));
     const view = await waitFor(async () => (await standin.evaluate(() => window.standin.views))
       .filter((v) => v.from === ids.get(u) && v.participant_id === ids.get(other) && v.track === shown.track).pop(),
@@ -207,5 +209,7 @@ test('one leaves: the other goes back to mesh, convened stops the worker', async
   for (const [u, page] of pages) {
     const errors = page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error'));
     assert.deepEqual(errors, [], `no page errors at ${u}`);
+    // Nothing the client sent was refused (view, tracks, media-ready, sdp, ice).
+    assert.equal(await page.evaluate(() => window.convene.lastError || ''), '', `no server error at ${u}`);
   }
 });

@@ -93,23 +93,15 @@ run_worker (const gchar * pipeline, const gchar * const *vars,
   return g_subprocess_get_exit_status (proc);
 }
 
-static void
-test_sigterm_eos (Fixture * f, gconstpointer data)
+/* Waits until the pipeline runs (a signal before the handler is installed
+ * would kill the process instead), sends SIGTERM, checks exit 0; returns
+ * how long the exit took, in microseconds. */
+static gint64
+terminate_when_playing (GSubprocess * proc, GDataInputStream * err)
 {
-  g_autofree gchar *path = write_pipeline (f,
-      "# a live source never ends by itself: only EOS stops it\n"
-      "videotestsrc is-live=true ! fakesink name=${SINK}\n");
-  const gchar *vars[] = { "SINK=out", NULL };
-  g_autoptr (GSubprocess) proc = spawn_worker (path, vars);
-  g_autoptr (GDataInputStream) err =
-      g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) rest = g_string_new (NULL);
-  gchar *tail;
   gint64 start;
 
-  /* Wait until the pipeline runs: a signal before the handler is installed
-   * would kill the process instead. */
   for (;;) {
     g_autofree gchar *line =
         g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
@@ -125,8 +117,25 @@ test_sigterm_eos (Fixture * f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (proc));
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  return g_get_monotonic_time () - start;
+}
+
+static void
+test_sigterm_eos (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *path = write_pipeline (f,
+      "# a live source never ends by itself: only EOS stops it\n"
+      "videotestsrc is-live=true ! fakesink name=${SINK}\n");
+  const gchar *vars[] = { "SINK=out", NULL };
+  g_autoptr (GSubprocess) proc = spawn_worker (path, vars);
+  g_autoptr (GDataInputStream) err =
+      g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  g_autoptr (GString) rest = g_string_new (NULL);
+  gchar *tail;
+
   /* Well inside the 5 s fallback: it was EOS that ended it. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpint (terminate_when_playing (proc, err), <,
+      4 * G_USEC_PER_SEC);
   while ((tail = g_data_input_stream_read_line_utf8 (err, NULL, NULL, NULL))) {
     g_string_append (rest, tail);
     g_free (tail);
@@ -144,25 +153,9 @@ test_sigterm_no_sink (Fixture * f, gconstpointer data)
   g_autoptr (GSubprocess) proc = spawn_worker (path, NULL);
   g_autoptr (GDataInputStream) err =
       g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
-  g_autoptr (GError) error = NULL;
-  gint64 start;
 
-  for (;;) {
-    g_autofree gchar *line =
-        g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
-
-    g_assert_no_error (error);
-    g_assert_nonnull (line);
-    if (strstr (line, "playing"))
-      break;
-  }
-  start = g_get_monotonic_time ();
-  g_subprocess_send_signal (proc, SIGTERM);
-  g_subprocess_wait (proc, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  g_assert_cmpint (terminate_when_playing (proc, err), <,
+      3 * G_USEC_PER_SEC);
 }
 
 static void

@@ -94,8 +94,12 @@ proc_wait_cb (GObject * source, GAsyncResult * res, gpointer user_data)
 {
   ProcHandle *h = user_data;
   CnvWorkerExitedFunc exited = h->exited;
+  GSubprocess *proc = G_SUBPROCESS (source);
+  gboolean permanent;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
+  permanent = g_subprocess_wait_finish (proc, res, NULL)
+      && g_subprocess_get_if_exited (proc)
+      && g_subprocess_get_exit_status (proc) == 2;
   h->waiting = FALSE;
   if (!exited) {
     proc_handle_free (h);
@@ -103,7 +107,7 @@ proc_wait_cb (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   /* The callback releases the handle, which frees it now that the wait is
    * over: nothing may touch h after this line. */
-  exited (h->exited_data);
+  exited (permanent, h->exited_data);
 }
 
 static gpointer
@@ -206,7 +210,7 @@ clear_restart (CnvWorkerSupervisor * self)
   }
 }
 
-static void on_exited (gpointer user_data);
+static void on_exited (gboolean permanent, gpointer user_data);
 static void schedule_restart (CnvWorkerSupervisor * self);
 
 static void
@@ -261,7 +265,7 @@ schedule_restart (CnvWorkerSupervisor * self)
 }
 
 static void
-on_exited (gpointer user_data)
+on_exited (gboolean permanent, gpointer user_data)
 {
   CnvWorkerSupervisor *self = user_data;
   g_autoptr (CnvWorkerSupervisor) ref = g_object_ref (self);
@@ -273,7 +277,15 @@ on_exited (gpointer user_data)
   self->handle = NULL;
   self->pid = 0;
   self->terminating = FALSE;
-  if (restart && expected) {
+  if (restart && !expected && permanent) {
+    /* Retrying a broken pipeline file every few seconds would only fill the
+     * log; the next start() (a later join) tries again. */
+    g_warning ("meeting %s: media worker %" G_GINT64_FORMAT " refused its "
+        "pipeline or arguments (exit 2); not restarting it: check "
+        "[meetings] pipeline and worker-command", self->meeting_id, pid);
+    restart = FALSE;
+    self->wanted = FALSE;
+  } else if (restart && expected) {
     /* Stopped for mesh, then wanted again before it was gone. */
     spawn (self);
   } else if (restart) {

@@ -8,7 +8,9 @@
 
 G_BEGIN_DECLS
 
-typedef void (*CnvWorkerExitedFunc) (gpointer user_data);
+/* @permanent: the worker exited with status 2, its way of saying that its
+ * pipeline or arguments are wrong, so a restart would fail the same way. */
+typedef void (*CnvWorkerExitedFunc) (gboolean permanent, gpointer user_data);
 
 typedef struct
 {

@@ -237,7 +237,7 @@ send_line (FuzzRun * run, int line_no, const char *line, gsize len)
       FuzzWorker *w = g_ptr_array_index (run->workers, i - 1);
       if (!w->released && !w->dead) {
         w->dead = TRUE;
-        w->exited (w->exited_data);
+        w->exited (FALSE, w->exited_data);
         break;
       }
     }

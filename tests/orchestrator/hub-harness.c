@@ -230,7 +230,14 @@ void
 fake_worker_exit (FakeWorker * w)
 {
   g_assert_false (w->released);
-  w->exited (w->exited_data);
+  w->exited (FALSE, w->exited_data);
+}
+
+void
+fake_worker_fail_permanently (FakeWorker * w)
+{
+  g_assert_false (w->released);
+  w->exited (TRUE, w->exited_data);
 }
 
 JsonObject *

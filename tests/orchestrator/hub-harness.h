@@ -36,6 +36,8 @@ typedef struct
 extern const CnvWorkerLauncherFuncs fake_launcher_funcs;
 /* The process ends (crash, or after SIGTERM). */
 void fake_worker_exit (FakeWorker * w);
+/* Exit status 2: the worker refused its pipeline or arguments. */
+void fake_worker_fail_permanently (FakeWorker * w);
 
 typedef struct
 {

@@ -510,6 +510,27 @@ test_stop_without_media_ready (HubFixture * f, gconstpointer data)
 }
 
 static void
+test_worker_config_error (HubFixture * f, gconstpointer data)
+{
+  static const char *const names[] = { "alice", "bob", "carol" };
+  FakeClient *p[3];
+  WantWorkers want = { f, 2 };
+
+  for (int i = 0; i < 3; i++) {
+    p[i] = login (f, names[i], "m1", NULL);
+    join (p[i], "m1");
+  }
+  /* Exit 2 means the pipeline text or the arguments are wrong: a restart
+   * would fail the same way, so none is scheduled. */
+  g_test_expect_message ("convene", G_LOG_LEVEL_WARNING, "*not restarting*");
+  fake_worker_fail_permanently (worker (f, 0));
+  g_test_assert_expected_messages ();
+  g_assert_false (wait_for (has_n_workers, &want, 1500));
+  for (int i = 0; i < 3; i++)
+    fake_free (p[i]);
+}
+
+static void
 test_empty_stops_worker (HubFixture * f, gconstpointer data)
 {
   static const char *const names[] = { "alice", "bob", "carol" };
@@ -560,6 +581,7 @@ main (int argc, char **argv)
   ADD ("meeting-full", test_meeting_full);
   ADD ("sfu-switch", test_sfu_switch);
   ADD ("stop-without-media-ready", test_stop_without_media_ready);
+  ADD ("worker-config-error", test_worker_config_error);
   ADD ("empty-stops-worker", test_empty_stops_worker);
   ADD ("worker-identity", test_worker_identity);
   return g_test_run ();

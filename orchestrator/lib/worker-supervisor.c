@@ -279,7 +279,7 @@ on_exited (gboolean permanent, gpointer user_data)
   self->terminating = FALSE;
   if (restart && !expected && permanent) {
     /* Retrying a broken pipeline file every few seconds would only fill the
-     * log; the next start() (a later join) tries again. */
+     * log; the meeting tries again the next time it needs an SFU. */
     g_warning ("meeting %s: media worker %" G_GINT64_FORMAT " refused its "
         "pipeline or arguments (exit 2); not restarting it: check "
         "[meetings] pipeline and worker-command", self->meeting_id, pid);

@@ -49,6 +49,9 @@ struct _GstConveneWsSignaller
   gchar *uri;
   gchar *token;
   gchar *client_name;
+  /* The meeting joined (join_meeting), protected by GST_OBJECT_LOCK: meeting
+   * session ids ("<participant>/<session>") are addressed within it. */
+  gchar *meeting;
 
   /* thread_lock protects context, loop and thread, i.e. start/stop against
    * each other and against senders.  Lock order: thread_lock, then
@@ -258,6 +261,146 @@ handle_error (GstConveneWsSignaller * self, JsonObject * obj)
   }
 }
 
+/* A protocol track list as "<kind>:<id>" strings; malformed entries are
+ * skipped (the server validated them, but we never trust the network). */
+static gchar **
+parse_tracks (JsonObject * obj)
+{
+  JsonNode *node = json_object_get_member (obj, "tracks");
+  GPtrArray *out = g_ptr_array_new ();
+  guint i;
+
+  if (node && JSON_NODE_HOLDS_ARRAY (node)) {
+    JsonArray *arr = json_node_get_array (node);
+
+    for (i = 0; i < json_array_get_length (arr) && i < 64; i++) {
+      JsonNode *t = json_array_get_element (arr, i);
+      const gchar *id, *kind;
+
+      if (!JSON_NODE_HOLDS_OBJECT (t))
+        continue;
+      id = member_string (json_node_get_object (t), "id");
+      kind = member_string (json_node_get_object (t), "kind");
+      if (id == NULL || kind == NULL || strchr (kind, ':'))
+        continue;
+      g_ptr_array_add (out, g_strdup_printf ("%s:%s", kind, id));
+    }
+  }
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+static void
+emit_participant (GstConveneWsSignaller * self, JsonObject * p)
+{
+  const gchar *id = member_string (p, "participant_id");
+  g_auto (GStrv) tracks = NULL;
+
+  if (id == NULL || id[0] == '\0' || strchr (id, '/')) {
+    GST_WARNING_OBJECT (self, "ignoring participant without a usable id");
+    return;
+  }
+  tracks = parse_tracks (p);
+  gst_convene_signaller_emit_participant_joined (GST_CONVENE_SIGNALLER (self),
+      id, member_string (p, "user"), (const gchar * const *) tracks);
+}
+
+static gint64
+member_uint (JsonObject * obj, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+  return CLAMP (json_node_get_int (node), -1, G_MAXINT);
+}
+
+/* Messages of a meeting (no call_id); returns FALSE if @type is not one. */
+static gboolean
+handle_meeting_message (GstConveneWsSignaller * self, const gchar * type,
+    JsonObject * obj)
+{
+  GstConveneSignaller *sig = GST_CONVENE_SIGNALLER (self);
+  const gchar *from = member_string (obj, "from");
+  const gchar *session = member_string (obj, "session");
+  const gchar *pid = member_string (obj, "participant_id");
+
+  if (member_string (obj, "meeting") == NULL)
+    return FALSE;
+
+  if (g_str_equal (type, "joined")) {
+    JsonNode *list = json_object_get_member (obj, "participants");
+    guint i;
+
+    if (pid == NULL) {
+      GST_WARNING_OBJECT (self, "ignoring joined without participant_id");
+      return TRUE;
+    }
+    if (list && JSON_NODE_HOLDS_ARRAY (list)) {
+      JsonArray *arr = json_node_get_array (list);
+
+      for (i = 0; i < json_array_get_length (arr); i++) {
+        JsonNode *p = json_array_get_element (arr, i);
+
+        if (JSON_NODE_HOLDS_OBJECT (p))
+          emit_participant (self, json_node_get_object (p));
+      }
+    }
+    gst_convene_signaller_emit_meeting_joined (sig,
+        member_string (obj, "meeting"), pid, member_string (obj, "mode"),
+        member_string (obj, "sfu"));
+  } else if (g_str_equal (type, "participant-joined")) {
+    JsonNode *p = json_object_get_member (obj, "participant");
+
+    if (p && JSON_NODE_HOLDS_OBJECT (p))
+      emit_participant (self, json_node_get_object (p));
+  } else if (g_str_equal (type, "participant-left")) {
+    if (pid)
+      gst_convene_signaller_emit_participant_left (sig, pid);
+  } else if (g_str_equal (type, "tracks")) {
+    g_auto (GStrv) tracks = parse_tracks (obj);
+
+    if (pid)
+      gst_convene_signaller_emit_participant_tracks (sig, pid,
+          (const gchar * const *) tracks);
+  } else if (g_str_equal (type, "mode")) {
+    const gchar *mode = member_string (obj, "mode");
+
+    if (mode)
+      gst_convene_signaller_emit_mode_changed (sig, mode,
+          member_string (obj, "sfu"));
+  } else if (g_str_equal (type, "view")) {
+    const gchar *track = member_string (obj, "track");
+    gint64 w = member_uint (obj, "width"), h = member_uint (obj, "height");
+
+    if (from && pid && track && w >= 0 && h >= 0)
+      gst_convene_signaller_emit_view (sig, from, pid, track, w, h);
+    else
+      GST_WARNING_OBJECT (self, "ignoring malformed view message");
+  } else if (g_str_equal (type, "active-speaker")) {
+    if (pid)
+      gst_convene_signaller_emit_active_speaker (sig, pid);
+  } else if (g_str_equal (type, "sdp") || g_str_equal (type, "ice")) {
+    g_autofree gchar *session_id = NULL;
+
+    if (from == NULL || session == NULL || strchr (from, '/')
+        || (!g_str_equal (session, "mesh") && !g_str_equal (session, "publish")
+            && !g_str_equal (session, "subscribe"))) {
+      GST_WARNING_OBJECT (self, "ignoring %s without from/session", type);
+      return TRUE;
+    }
+    session_id = g_strdup_printf ("%s/%s", from, session);
+    if (g_str_equal (type, "sdp"))
+      handle_sdp (self, obj, session_id);
+    else
+      handle_ice (self, obj, session_id);
+  } else {
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 handle_message (GstConveneWsSignaller * self, const gchar * text, gsize len)
 {
@@ -294,6 +437,8 @@ handle_message (GstConveneWsSignaller * self, const gchar * text, gsize len)
     handle_error (self, obj);
   } else if (g_str_equal (type, "presence") || g_str_equal (type, "pong")) {
     /* Presence is for user interfaces; the element has no use for it. */
+  } else if (call_id == NULL && handle_meeting_message (self, type, obj)) {
+    /* handled */
   } else if (call_id == NULL) {
     GST_WARNING_OBJECT (self, "ignoring %s without call_id", type);
   } else if (g_str_equal (type, "calling") || g_str_equal (type, "ringing")) {
@@ -639,11 +784,41 @@ ws_accept_session (GstConveneSignaller * sig, const gchar * session_id)
       begin_message ("accept", session_id));
 }
 
+/* Starts a message addressed to @session_id: a call, or a meeting session
+ * "<participant>/<session>" of the meeting we joined. */
+static JsonBuilder *
+begin_session_message (GstConveneWsSignaller * self, const gchar * type,
+    const gchar * session_id)
+{
+  const gchar *slash = session_id ? strchr (session_id, '/') : NULL;
+  g_autofree gchar *meeting = NULL;
+  g_autofree gchar *to = NULL;
+  JsonBuilder *b;
+
+  GST_OBJECT_LOCK (self);
+  meeting = g_strdup (self->meeting);
+  GST_OBJECT_UNLOCK (self);
+
+  if (slash == NULL || meeting == NULL)
+    return begin_message (type, session_id);
+
+  to = g_strndup (session_id, slash - session_id);
+  b = begin_message (type, NULL);
+  json_builder_set_member_name (b, "meeting");
+  json_builder_add_string_value (b, meeting);
+  json_builder_set_member_name (b, "to");
+  json_builder_add_string_value (b, to);
+  json_builder_set_member_name (b, "session");
+  json_builder_add_string_value (b, slash + 1);
+  return b;
+}
+
 static void
 ws_send_sdp (GstConveneSignaller * sig, const gchar * session_id,
     const GstWebRTCSessionDescription * desc)
 {
-  JsonBuilder *b = begin_message ("sdp", session_id);
+  JsonBuilder *b = begin_session_message (GST_CONVENE_WS_SIGNALLER (sig),
+      "sdp", session_id);
   g_autofree gchar *text = gst_sdp_message_as_text (desc->sdp);
 
   json_builder_set_member_name (b, "sdp_type");
@@ -657,7 +832,8 @@ static void
 ws_add_ice (GstConveneSignaller * sig, const gchar * session_id,
     const gchar * candidate, guint mline_index, const gchar * mid)
 {
-  JsonBuilder *b = begin_message ("ice", session_id);
+  JsonBuilder *b = begin_session_message (GST_CONVENE_WS_SIGNALLER (sig),
+      "ice", session_id);
 
   json_builder_set_member_name (b, "candidate");
   json_builder_add_string_value (b, candidate ? candidate : "");
@@ -671,8 +847,101 @@ ws_add_ice (GstConveneSignaller * sig, const gchar * session_id,
 }
 
 static void
+add_tracks (JsonBuilder * b, const gchar * const *tracks)
+{
+  guint i;
+
+  json_builder_set_member_name (b, "tracks");
+  json_builder_begin_array (b);
+  for (i = 0; tracks && tracks[i]; i++) {
+    const gchar *colon = strchr (tracks[i], ':');
+    g_autofree gchar *kind = NULL;
+
+    if (colon == NULL)
+      continue;
+    kind = g_strndup (tracks[i], colon - tracks[i]);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, colon + 1);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, kind);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
+static JsonBuilder *
+begin_meeting_message (const gchar * type, const gchar * meeting)
+{
+  JsonBuilder *b = begin_message (type, NULL);
+
+  json_builder_set_member_name (b, "meeting");
+  json_builder_add_string_value (b, meeting);
+  return b;
+}
+
+static void
+ws_join_meeting (GstConveneSignaller * sig, const gchar * meeting,
+    const gchar * const *tracks)
+{
+  GstConveneWsSignaller *self = GST_CONVENE_WS_SIGNALLER (sig);
+  JsonBuilder *b = begin_meeting_message ("join", meeting);
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->meeting);
+  self->meeting = g_strdup (meeting);
+  GST_OBJECT_UNLOCK (self);
+  if (tracks && tracks[0])
+    add_tracks (b, tracks);
+  finish_and_send (self, b);
+}
+
+static void
+ws_leave_meeting (GstConveneSignaller * sig, const gchar * meeting)
+{
+  finish_and_send (GST_CONVENE_WS_SIGNALLER (sig),
+      begin_meeting_message ("leave", meeting));
+}
+
+static void
+ws_set_tracks (GstConveneSignaller * sig, const gchar * meeting,
+    const gchar * const *tracks)
+{
+  JsonBuilder *b = begin_meeting_message ("tracks", meeting);
+
+  add_tracks (b, tracks);
+  finish_and_send (GST_CONVENE_WS_SIGNALLER (sig), b);
+}
+
+static void
+ws_media_ready (GstConveneSignaller * sig, const gchar * meeting,
+    const gchar * mode)
+{
+  JsonBuilder *b = begin_meeting_message ("media-ready", meeting);
+
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_string_value (b, mode);
+  finish_and_send (GST_CONVENE_WS_SIGNALLER (sig), b);
+}
+
+static void
+ws_send_active_speaker (GstConveneSignaller * sig, const gchar * meeting,
+    const gchar * participant_id)
+{
+  JsonBuilder *b = begin_meeting_message ("active-speaker", meeting);
+
+  json_builder_set_member_name (b, "participant_id");
+  json_builder_add_string_value (b, participant_id);
+  finish_and_send (GST_CONVENE_WS_SIGNALLER (sig), b);
+}
+
+static void
 ws_end_session (GstConveneSignaller * sig, const gchar * session_id)
 {
+  /* A meeting session has nothing to hang up: closing the peer connection
+   * is all there is, and leave ends them all. */
+  if (session_id && strchr (session_id, '/'))
+    return;
   /* hangup covers cancel (caller, ringing) and reject (callee) too. */
   finish_and_send (GST_CONVENE_WS_SIGNALLER (sig),
       begin_message ("hangup", session_id));
@@ -688,6 +957,11 @@ gst_convene_ws_signaller_iface_init (GstConveneSignallerInterface * iface)
   iface->send_sdp = ws_send_sdp;
   iface->add_ice = ws_add_ice;
   iface->end_session = ws_end_session;
+  iface->join_meeting = ws_join_meeting;
+  iface->leave_meeting = ws_leave_meeting;
+  iface->set_tracks = ws_set_tracks;
+  iface->media_ready = ws_media_ready;
+  iface->send_active_speaker = ws_send_active_speaker;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -753,6 +1027,7 @@ gst_convene_ws_signaller_finalize (GObject * object)
   g_free (self->uri);
   g_free (self->token);
   g_free (self->client_name);
+  g_free (self->meeting);
   g_mutex_clear (&self->thread_lock);
 
   G_OBJECT_CLASS (gst_convene_ws_signaller_parent_class)->finalize (object);

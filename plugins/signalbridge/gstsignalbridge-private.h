@@ -23,17 +23,26 @@ G_BEGIN_DECLS
 
 GST_DEBUG_CATEGORY_EXTERN (gst_signal_bridge_debug);
 
+typedef struct _GstSignalBridgeParticipant GstSignalBridgeParticipant;
+
 /* SESSION_LOCK protects the call: session_id, pending_id, peer, offerer,
  * in_call, had_call, call_sent, renegotiate, signaller_running.
  * PADS_LOCK protects the pad counters and the encoder list.
  * STATS_LOCK protects last_stats, stats_clock_id and the controller.
- * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK. */
+ * SERVER_LOCK (server role, gstsignalbridgeserver.c) protects participants,
+ * own_participant_id, pub_count, sub_count and the state of every server
+ * session; it is never held while calling into webrtcbin, the signaller or
+ * the pad/element API, so it nests with no other lock but GST_OBJECT_LOCK.
+ * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK;
+ * SERVER_LOCK, then GST_OBJECT_LOCK. */
 #define SESSION_LOCK(s) g_mutex_lock (&(s)->session_lock)
 #define SESSION_UNLOCK(s) g_mutex_unlock (&(s)->session_lock)
 #define PADS_LOCK(s) g_mutex_lock (&(s)->pads_lock)
 #define PADS_UNLOCK(s) g_mutex_unlock (&(s)->pads_lock)
 #define STATS_LOCK(s) g_mutex_lock (&(s)->stats_lock)
 #define STATS_UNLOCK(s) g_mutex_unlock (&(s)->stats_lock)
+#define SERVER_LOCK(s) g_mutex_lock (&(s)->server_lock)
+#define SERVER_UNLOCK(s) g_mutex_unlock (&(s)->server_lock)
 
 #define AUDIO_BITRATE 32000
 
@@ -63,6 +72,14 @@ struct _GstSignalBridge
   guint min_video_bitrate;
   guint max_video_bitrate;
   GstConveneSignaller *signaller;
+  /* role is read without the lock on the signalling thread: it can only
+   * change in NULL/READY, before the signaller starts. */
+  GstSignalBridgeRole role;
+  gchar *meeting;
+  /* ICE servers from the signalling server, for the server role's
+   * webrtcbins made later. */
+  gchar **server_stun;
+  gchar **server_turn;
 
   GMutex session_lock;          /* see SESSION_LOCK */
   gchar *session_id;
@@ -88,11 +105,35 @@ struct _GstSignalBridge
   GstStructure *last_stats;
   GstClockID stats_clock_id;
   ConveneCongestionController cc;
+
+  GMutex server_lock;           /* see SERVER_LOCK */
+  GHashTable *participants;     /* id -> GstSignalBridgeParticipant */
+  gchar *own_participant_id;
+  guint pub_count;
+  guint sub_count;
 };
 
 /* gstsignalbridge.c */
 void gst_signal_bridge_hangup (GstSignalBridge * self);
 void gst_signal_bridge_maybe_renegotiate (GstSignalBridge * self);
+
+gboolean gst_signal_bridge_configure_agent (GstSignalBridge * self,
+    GstElement * webrtc);
+
+/* gstsignalbridgeserver.c */
+void gst_signal_bridge_server_class_init (GstSignalBridgeClass * klass);
+void gst_signal_bridge_server_init (GstSignalBridge * self);
+void gst_signal_bridge_server_finalize (GstSignalBridge * self);
+void gst_signal_bridge_server_connect_signaller (GstSignalBridge * self,
+    GstConveneSignaller * signaller);
+void gst_signal_bridge_server_connected (GstSignalBridge * self);
+void gst_signal_bridge_server_stop (GstSignalBridge * self);
+gboolean gst_signal_bridge_server_handle_description (GstSignalBridge * self,
+    const gchar * session_id, GstWebRTCSessionDescription * desc);
+gboolean gst_signal_bridge_server_handle_ice (GstSignalBridge * self,
+    const gchar * session_id, guint mline, const gchar * candidate);
+void gst_signal_bridge_server_release_pad (GstSignalBridge * self,
+    GstPad * pad);
 
 /* gstsignalbridgepads.c */
 void gst_signal_bridge_eos_src_pads (GstElement * element, gpointer unused);

@@ -88,6 +88,8 @@ enum
   PROP_SIGNALLER,
   PROP_STATS,
   PROP_LATENCY,
+  PROP_ROLE,
+  PROP_MEETING,
 };
 
 #define DEFAULT_URI NULL
@@ -107,6 +109,8 @@ enum
 /* webrtcbin's jitter buffer default (200 ms) is tuned for lossy WANs; a call
  * wants less delay and NACK/RTX recovery still fits in 100 ms on most paths. */
 #define DEFAULT_LATENCY 100
+#define DEFAULT_ROLE GST_SIGNAL_BRIDGE_ROLE_CLIENT
+#define DEFAULT_MEETING NULL
 /* How often webrtcbin's statistics are polled for congestion control. */
 #define STATS_INTERVAL (1 * GST_SECOND)
 
@@ -173,6 +177,25 @@ gst_signal_bridge_congestion_control_get_type (void)
   if (g_once_init_enter (&type)) {
     GType t =
         g_enum_register_static ("GstSignalBridgeCongestionControl", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_SIGNAL_BRIDGE_ROLE (gst_signal_bridge_role_get_type ())
+static GType
+gst_signal_bridge_role_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SIGNAL_BRIDGE_ROLE_CLIENT, "Client (calls and meetings)", "client"},
+    {GST_SIGNAL_BRIDGE_ROLE_SERVER, "Server (the SFU of a meeting, in the "
+          "media worker)", "server"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSignalBridgeRole", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -400,6 +423,11 @@ on_signaller_state (GstConveneSignaller * sig, const gchar * state,
   if (g_strcmp0 (state, "connected") != 0)
     return;
 
+  if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER) {
+    gst_signal_bridge_server_connected (self);
+    return;
+  }
+
   SESSION_LOCK (self);
   GST_OBJECT_LOCK (self);
   /* Call once per element run, even if the signaller reconnects. */
@@ -427,6 +455,10 @@ on_signaller_ice_servers (GstConveneSignaller * sig, GStrv stun, GStrv turn,
   GST_OBJECT_LOCK (self);
   own_stun = self->stun_server != NULL;
   own_turn = self->turn_server != NULL;
+  g_strfreev (self->server_stun);
+  self->server_stun = g_strdupv (stun);
+  g_strfreev (self->server_turn);
+  self->server_turn = g_strdupv (turn);
   GST_OBJECT_UNLOCK (self);
 
   /* The properties override what the server hands out. */
@@ -500,6 +532,8 @@ on_signaller_description (GstConveneSignaller * sig, const gchar * session_id,
 {
   GstPromise *promise;
 
+  if (gst_signal_bridge_server_handle_description (self, session_id, desc))
+    return;
   if (!session_is_current (self, session_id)) {
     GST_WARNING_OBJECT (self, "ignoring SDP for unknown call %s", session_id);
     return;
@@ -525,6 +559,9 @@ on_signaller_ice (GstConveneSignaller * sig, const gchar * session_id,
     guint mline, const gchar * mid, const gchar * candidate,
     GstSignalBridge * self)
 {
+  if (gst_signal_bridge_server_handle_ice (self, session_id, mline,
+          candidate))
+    return;
   if (!session_is_current (self, session_id))
     return;
   /* End of candidates: libnice needs no notice of it. */
@@ -726,18 +763,17 @@ stop_stats (GstSignalBridge * self)
 /* ---------------------------------------------------------------------- */
 /* ICE agent */
 
-static void
-configure_ice_agent (GstSignalBridge * self)
+/* Turns UPnP off on @webrtc's libnice agent and, with allow-loopback, adds
+ * the loopback address; returns FALSE if there is no libnice agent. */
+gboolean
+gst_signal_bridge_configure_agent (GstSignalBridge * self, GstElement * webrtc)
 {
   GObject *ice = NULL;
   NiceAgent *agent = NULL;
   gboolean loopback;
   GList *ips, *l;
 
-  if (self->agent_configured)
-    return;
-
-  g_object_get (self->webrtcbin, "ice-agent", &ice, NULL);
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
   if (ice == NULL)
     goto fail_no_agent;
   if (!g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
@@ -774,12 +810,20 @@ configure_ice_agent (GstSignalBridge * self)
     nice_agent_add_local_address (agent, &addr);
   }
   g_object_unref (agent);
-  self->agent_configured = TRUE;
-  return;
+  return TRUE;
 
 fail_no_agent:
   GST_WARNING_OBJECT (self, "webrtcbin has no libnice agent: cannot turn "
       "UPnP off or add loopback addresses");
+  return FALSE;
+}
+
+static void
+configure_ice_agent (GstSignalBridge * self)
+{
+  if (!self->agent_configured)
+    self->agent_configured =
+        gst_signal_bridge_configure_agent (self, self->webrtcbin);
 }
 
 static void
@@ -869,9 +913,19 @@ gst_signal_bridge_change_state (GstElement * element,
     goto fail_no_webrtcbin;
 
   switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      /* The server role makes a webrtcbin per participant session; the
+       * client's own one stays in NULL (no ICE agent, no sockets). */
+      gst_element_set_locked_state (self->webrtcbin,
+          self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER);
+      if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER)
+        gst_element_set_state (self->webrtcbin, GST_STATE_NULL);
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      configure_webrtcbin (self);
-      start_stats (self);
+      if (self->role == GST_SIGNAL_BRIDGE_ROLE_CLIENT) {
+        configure_webrtcbin (self);
+        start_stats (self);
+      }
       start_signaller (self);
       break;
     default:
@@ -894,6 +948,7 @@ gst_signal_bridge_change_state (GstElement * element,
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       stop_signaller (self);
       stop_stats (self);
+      gst_signal_bridge_server_stop (self);
       break;
     default:
       break;
@@ -957,6 +1012,7 @@ gst_signal_bridge_set_signaller (GstSignalBridge * self,
   g_signal_connect (signaller, "session-ended",
       G_CALLBACK (on_signaller_session_ended), self);
   g_signal_connect (signaller, "error", G_CALLBACK (on_signaller_error), self);
+  gst_signal_bridge_server_connect_signaller (self, signaller);
 }
 
 /* uri and token belong to the signaller; forward them when it has them. */
@@ -1081,6 +1137,13 @@ gst_signal_bridge_set_property (GObject * object, guint prop_id,
     case PROP_MAX_VIDEO_BITRATE:
       self->max_video_bitrate = g_value_get_uint (value);
       break;
+    case PROP_ROLE:
+      self->role = g_value_get_enum (value);
+      break;
+    case PROP_MEETING:
+      g_free (self->meeting);
+      self->meeting = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1152,6 +1215,12 @@ gst_signal_bridge_get_property (GObject * object, guint prop_id,
     case PROP_MAX_VIDEO_BITRATE:
       g_value_set_uint (value, self->max_video_bitrate);
       break;
+    case PROP_ROLE:
+      g_value_set_enum (value, self->role);
+      break;
+    case PROP_MEETING:
+      g_value_set_string (value, self->meeting);
+      break;
     case PROP_SIGNALLER:
       g_value_set_object (value, self->signaller);
       break;
@@ -1194,6 +1263,10 @@ gst_signal_bridge_finalize (GObject * object)
   g_free (self->session_id);
   g_free (self->peer);
   g_free (self->pending_id);
+  g_free (self->meeting);
+  g_strfreev (self->server_stun);
+  g_strfreev (self->server_turn);
+  gst_signal_bridge_server_finalize (self);
   if (self->last_stats)
     gst_structure_free (self->last_stats);
   g_mutex_clear (&self->session_lock);
@@ -1308,6 +1381,18 @@ gst_signal_bridge_class_init (GstSignalBridgeClass * klass)
           "Receive jitter buffer size in ms", 0, G_MAXUINT, DEFAULT_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_ROLE,
+      g_param_spec_enum ("role", "Role",
+          "client: calls, or a meeting with the meeting property; server: "
+          "the SFU participant of the meeting (media worker)",
+          GST_TYPE_SIGNAL_BRIDGE_ROLE, DEFAULT_ROLE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MEETING,
+      g_param_spec_string ("meeting", "Meeting",
+          "Meeting to join once connected", DEFAULT_MEETING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "The last statistics read from webrtcbin (refreshed every second)",
@@ -1359,7 +1444,10 @@ gst_signal_bridge_class_init (GstSignalBridgeClass * klass)
       "the media with webrtcbin",
       "Convene contributors");
 
+  gst_signal_bridge_server_class_init (klass);
+
   gst_type_mark_as_plugin_api (GST_TYPE_SIGNAL_BRIDGE_VIDEO_CODEC, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIGNAL_BRIDGE_ROLE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIGNAL_BRIDGE_CONGESTION_CONTROL, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CONVENE_SIGNALLER, 0);
 }
@@ -1372,6 +1460,9 @@ gst_signal_bridge_init (GstSignalBridge * self)
   g_mutex_init (&self->session_lock);
   g_mutex_init (&self->pads_lock);
   g_mutex_init (&self->stats_lock);
+  gst_signal_bridge_server_init (self);
+  self->role = DEFAULT_ROLE;
+  self->meeting = g_strdup (DEFAULT_MEETING);
 
   self->call = g_strdup (DEFAULT_CALL);
   self->answer = DEFAULT_ANSWER;

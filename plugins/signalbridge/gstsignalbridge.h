@@ -24,6 +24,12 @@ typedef enum
   GST_SIGNAL_BRIDGE_VIDEO_CODEC_H264,
 } GstSignalBridgeVideoCodec;
 
+typedef enum
+{
+  GST_SIGNAL_BRIDGE_ROLE_CLIENT,
+  GST_SIGNAL_BRIDGE_ROLE_SERVER,
+} GstSignalBridgeRole;
+
 GST_ELEMENT_REGISTER_DECLARE (signalbridge);
 
 G_END_DECLS

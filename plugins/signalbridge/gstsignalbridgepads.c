@@ -255,7 +255,10 @@ gst_signal_bridge_request_new_pad (GstElement * element,
   guint bitrate;
   gchar *padname;
 
-  if (templ->direction != GST_PAD_SINK)
+  /* sub_%u pads are made by the add-subscriber-track action only: they
+   * need to know whose track goes to whom. */
+  if (templ->direction != GST_PAD_SINK
+      || g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ), "sub_%u"))
     return NULL;
 
   GST_OBJECT_LOCK (self);
@@ -455,6 +458,12 @@ gst_signal_bridge_release_pad (GstElement * element, GstPad * pad)
   GList *chain, *l, *found;
   GstPad *webrtc_pad;
   GstElement *enc;
+
+  if (GST_PAD_PAD_TEMPLATE (pad) && g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE
+          (GST_PAD_PAD_TEMPLATE (pad)), "sub_%u")) {
+    gst_signal_bridge_server_release_pad (self, pad);
+    return;
+  }
 
   chain = g_object_steal_data (G_OBJECT (pad), "signalbridge-chain");
   webrtc_pad = g_object_steal_data (G_OBJECT (pad), "signalbridge-webrtc-pad");

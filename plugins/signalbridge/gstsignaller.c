@@ -24,6 +24,13 @@ enum
   SIGNAL_HANDLE_ICE,
   SIGNAL_SESSION_ENDED,
   SIGNAL_ERROR,
+  SIGNAL_MEETING_JOINED,
+  SIGNAL_PARTICIPANT_JOINED,
+  SIGNAL_PARTICIPANT_LEFT,
+  SIGNAL_PARTICIPANT_TRACKS,
+  SIGNAL_MODE_CHANGED,
+  SIGNAL_VIEW,
+  SIGNAL_ACTIVE_SPEAKER,
   LAST_SIGNAL
 };
 
@@ -97,6 +104,65 @@ gst_convene_signaller_default_init (GstConveneSignallerInterface * iface)
       g_signal_new ("error", G_TYPE_FROM_INTERFACE (iface),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
       G_TYPE_STRING, G_TYPE_BOOLEAN);
+
+  /**
+   * GstConveneSignaller::meeting-joined:
+   * @meeting: the meeting id
+   * @participant_id: our own participant id
+   * @mode: "mesh" or "sfu"
+   * @sfu: (nullable): the worker's participant id in "sfu" mode
+   *
+   * Emitted after the participants already there were announced with
+   * "participant-joined".
+   */
+  signals[SIGNAL_MEETING_JOINED] =
+      g_signal_new ("meeting-joined", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * GstConveneSignaller::participant-joined:
+   * @tracks: "<kind>:<track id>" strings
+   */
+  signals[SIGNAL_PARTICIPANT_JOINED] =
+      g_signal_new ("participant-joined", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRV);
+
+  signals[SIGNAL_PARTICIPANT_LEFT] =
+      g_signal_new ("participant-left", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  signals[SIGNAL_PARTICIPANT_TRACKS] =
+      g_signal_new ("participant-tracks", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_STRV);
+
+  /**
+   * GstConveneSignaller::mode-changed:
+   * @mode: "mesh" or "sfu"
+   * @sfu: (nullable): the worker's participant id in "sfu" mode
+   */
+  signals[SIGNAL_MODE_CHANGED] =
+      g_signal_new ("mode-changed", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_STRING);
+
+  /**
+   * GstConveneSignaller::view:
+   * @from: the subscriber
+   * @participant_id: the publisher of @track
+   *
+   * The size @from shows @track at (0x0: not shown).  Workers only.
+   */
+  signals[SIGNAL_VIEW] =
+      g_signal_new ("view", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT);
+
+  signals[SIGNAL_ACTIVE_SPEAKER] =
+      g_signal_new ("active-speaker", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 #define CALL_VFUNC(self, name, ...) G_STMT_START {                       \
@@ -153,6 +219,41 @@ gst_convene_signaller_end_session (GstConveneSignaller * self,
     const gchar * session_id)
 {
   CALL_VFUNC (self, end_session, session_id);
+}
+
+void
+gst_convene_signaller_join_meeting (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * const *tracks)
+{
+  CALL_VFUNC (self, join_meeting, meeting, tracks);
+}
+
+void
+gst_convene_signaller_leave_meeting (GstConveneSignaller * self,
+    const gchar * meeting)
+{
+  CALL_VFUNC (self, leave_meeting, meeting);
+}
+
+void
+gst_convene_signaller_set_tracks (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * const *tracks)
+{
+  CALL_VFUNC (self, set_tracks, meeting, tracks);
+}
+
+void
+gst_convene_signaller_media_ready (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * mode)
+{
+  CALL_VFUNC (self, media_ready, meeting, mode);
+}
+
+void
+gst_convene_signaller_send_active_speaker (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * participant_id)
+{
+  CALL_VFUNC (self, send_active_speaker, meeting, participant_id);
 }
 
 void
@@ -215,4 +316,60 @@ gst_convene_signaller_emit_error (GstConveneSignaller * self,
     const gchar * code, const gchar * message, gboolean fatal)
 {
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, code, message, fatal);
+}
+
+void
+gst_convene_signaller_emit_meeting_joined (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * participant_id, const gchar * mode,
+    const gchar * sfu)
+{
+  g_signal_emit (self, signals[SIGNAL_MEETING_JOINED], 0, meeting,
+      participant_id, mode, sfu);
+}
+
+void
+gst_convene_signaller_emit_participant_joined (GstConveneSignaller * self,
+    const gchar * participant_id, const gchar * user,
+    const gchar * const *tracks)
+{
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_JOINED], 0, participant_id,
+      user, tracks);
+}
+
+void
+gst_convene_signaller_emit_participant_left (GstConveneSignaller * self,
+    const gchar * participant_id)
+{
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_LEFT], 0, participant_id);
+}
+
+void
+gst_convene_signaller_emit_participant_tracks (GstConveneSignaller * self,
+    const gchar * participant_id, const gchar * const *tracks)
+{
+  g_signal_emit (self, signals[SIGNAL_PARTICIPANT_TRACKS], 0, participant_id,
+      tracks);
+}
+
+void
+gst_convene_signaller_emit_mode_changed (GstConveneSignaller * self,
+    const gchar * mode, const gchar * sfu)
+{
+  g_signal_emit (self, signals[SIGNAL_MODE_CHANGED], 0, mode, sfu);
+}
+
+void
+gst_convene_signaller_emit_view (GstConveneSignaller * self,
+    const gchar * from, const gchar * participant_id, const gchar * track,
+    guint width, guint height)
+{
+  g_signal_emit (self, signals[SIGNAL_VIEW], 0, from, participant_id, track,
+      width, height);
+}
+
+void
+gst_convene_signaller_emit_active_speaker (GstConveneSignaller * self,
+    const gchar * participant_id)
+{
+  g_signal_emit (self, signals[SIGNAL_ACTIVE_SPEAKER], 0, participant_id);
 }

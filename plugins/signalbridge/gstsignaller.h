@@ -52,6 +52,20 @@ struct _GstConveneSignallerInterface
       const gchar * candidate, guint mline_index, const gchar * mid);
   /* Hang up / reject / cancel, whatever the session's state calls for. */
   void (*end_session) (GstConveneSignaller * self, const gchar * session_id);
+
+  /* Meetings (docs/protocol.md, "Meetings").  A meeting session id is
+   * "<participant_id>/<session>" with session "mesh", "publish" or
+   * "subscribe": send_sdp and add_ice address that participant's session.
+   * @tracks are "<kind>:<track id>" strings (kind audio, video or screen). */
+  void (*join_meeting) (GstConveneSignaller * self, const gchar * meeting,
+      const gchar * const *tracks);
+  void (*leave_meeting) (GstConveneSignaller * self, const gchar * meeting);
+  void (*set_tracks) (GstConveneSignaller * self, const gchar * meeting,
+      const gchar * const *tracks);
+  void (*media_ready) (GstConveneSignaller * self, const gchar * meeting,
+      const gchar * mode);
+  void (*send_active_speaker) (GstConveneSignaller * self,
+      const gchar * meeting, const gchar * participant_id);
 };
 
 void gst_convene_signaller_start (GstConveneSignaller * self);
@@ -67,6 +81,16 @@ void gst_convene_signaller_add_ice (GstConveneSignaller * self,
     const gchar * mid);
 void gst_convene_signaller_end_session (GstConveneSignaller * self,
     const gchar * session_id);
+void gst_convene_signaller_join_meeting (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * const *tracks);
+void gst_convene_signaller_leave_meeting (GstConveneSignaller * self,
+    const gchar * meeting);
+void gst_convene_signaller_set_tracks (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * const *tracks);
+void gst_convene_signaller_media_ready (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * mode);
+void gst_convene_signaller_send_active_speaker (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * participant_id);
 
 /* For implementations: emit the interface signals. */
 void gst_convene_signaller_emit_state_changed (GstConveneSignaller * self,
@@ -87,6 +111,23 @@ void gst_convene_signaller_emit_session_ended (GstConveneSignaller * self,
     const gchar * session_id, const gchar * reason);
 void gst_convene_signaller_emit_error (GstConveneSignaller * self,
     const gchar * code, const gchar * message, gboolean fatal);
+void gst_convene_signaller_emit_meeting_joined (GstConveneSignaller * self,
+    const gchar * meeting, const gchar * participant_id, const gchar * mode,
+    const gchar * sfu);
+void gst_convene_signaller_emit_participant_joined (GstConveneSignaller *
+    self, const gchar * participant_id, const gchar * user,
+    const gchar * const *tracks);
+void gst_convene_signaller_emit_participant_left (GstConveneSignaller * self,
+    const gchar * participant_id);
+void gst_convene_signaller_emit_participant_tracks (GstConveneSignaller *
+    self, const gchar * participant_id, const gchar * const *tracks);
+void gst_convene_signaller_emit_mode_changed (GstConveneSignaller * self,
+    const gchar * mode, const gchar * sfu);
+void gst_convene_signaller_emit_view (GstConveneSignaller * self,
+    const gchar * from, const gchar * participant_id, const gchar * track,
+    guint width, guint height);
+void gst_convene_signaller_emit_active_speaker (GstConveneSignaller * self,
+    const gchar * participant_id);
 
 G_END_DECLS
 

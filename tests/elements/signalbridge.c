@@ -20,7 +20,9 @@
 
 #include "congestion.h"
 #include "iceservers.h"
+#include "sdpmunge.h"
 #include "gstsignaller.h"
+#include "signalbridge-test-signaller.h"
 
 /* Waits up to @timeout for an ERROR on @bus; returns it or NULL. */
 static GstMessage *
@@ -267,133 +269,6 @@ GST_END_TEST;
 /* ---------------------------------------------------------------------- */
 /* A signaller of our own behind the "signaller" property */
 
-#define TEST_TYPE_SIGNALLER (test_signaller_get_type ())
-G_DECLARE_FINAL_TYPE (TestSignaller, test_signaller, TEST, SIGNALLER, GObject);
-
-struct _TestSignaller
-{
-  GObject parent;
-  GMutex lock;
-  gboolean started;
-  gchar *requested;             /* peer of request_session */
-  gchar *accepted;              /* session of accept_session */
-  gchar *ended;                 /* session of end_session */
-};
-
-static gpointer test_signaller_parent_class;
-
-static void
-ts_start (GstConveneSignaller * sig)
-{
-  TestSignaller *self = TEST_SIGNALLER (sig);
-
-  g_mutex_lock (&self->lock);
-  self->started = TRUE;
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-ts_stop (GstConveneSignaller * sig)
-{
-  TestSignaller *self = TEST_SIGNALLER (sig);
-
-  g_mutex_lock (&self->lock);
-  self->started = FALSE;
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-ts_request_session (GstConveneSignaller * sig, const gchar * peer)
-{
-  TestSignaller *self = TEST_SIGNALLER (sig);
-
-  g_mutex_lock (&self->lock);
-  g_free (self->requested);
-  self->requested = g_strdup (peer);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-ts_accept_session (GstConveneSignaller * sig, const gchar * session_id)
-{
-  TestSignaller *self = TEST_SIGNALLER (sig);
-
-  g_mutex_lock (&self->lock);
-  g_free (self->accepted);
-  self->accepted = g_strdup (session_id);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-ts_end_session (GstConveneSignaller * sig, const gchar * session_id)
-{
-  TestSignaller *self = TEST_SIGNALLER (sig);
-
-  g_mutex_lock (&self->lock);
-  g_free (self->ended);
-  self->ended = g_strdup (session_id);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-test_signaller_iface_init (GstConveneSignallerInterface * iface)
-{
-  iface->start = ts_start;
-  iface->stop = ts_stop;
-  iface->request_session = ts_request_session;
-  iface->accept_session = ts_accept_session;
-  iface->end_session = ts_end_session;
-}
-
-static void
-test_signaller_finalize (GObject * object)
-{
-  TestSignaller *self = TEST_SIGNALLER (object);
-
-  g_free (self->requested);
-  g_free (self->accepted);
-  g_free (self->ended);
-  g_mutex_clear (&self->lock);
-  G_OBJECT_CLASS (test_signaller_parent_class)->finalize (object);
-}
-
-static void
-test_signaller_class_init (TestSignallerClass * klass)
-{
-  test_signaller_parent_class = g_type_class_peek_parent (klass);
-  G_OBJECT_CLASS (klass)->finalize = test_signaller_finalize;
-}
-
-static void
-test_signaller_init (TestSignaller * self)
-{
-  g_mutex_init (&self->lock);
-}
-
-/* The interface type lives in the plugin (it cannot be linked in twice), so
- * it is looked up by name once the plugin is loaded. */
-GType
-test_signaller_get_type (void)
-{
-  static GType type = 0;
-
-  if (g_once_init_enter (&type)) {
-    GType iface_type = g_type_from_name ("GstConveneSignaller");
-    const GInterfaceInfo iface_info = {
-      (GInterfaceInitFunc) test_signaller_iface_init, NULL, NULL
-    };
-    GType t = g_type_register_static_simple (G_TYPE_OBJECT, "TestSignaller",
-        sizeof (TestSignallerClass),
-        (GClassInitFunc) test_signaller_class_init, sizeof (TestSignaller),
-        (GInstanceInitFunc) test_signaller_init, 0);
-
-    g_assert (iface_type != 0);
-    g_type_add_interface_static (t, iface_type, &iface_info);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
 static GstMessage *
 pop_call_state (GstBus * bus, const gchar * state)
 {
@@ -634,6 +509,139 @@ GST_START_TEST (test_ice_server_urls)
 
 GST_END_TEST;
 
+/* ---------------------------------------------------------------------- */
+/* Server role SDP helpers */
+
+static const gchar *simulcast_offer =
+    "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\na=msid:s1 mic-1\r\na=setup:actpass\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:1\r\na=msid:s1 cam-1\r\na=setup:actpass\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+    "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\n"
+    "a=simulcast:send q;h;~f\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:2\r\na=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n";
+
+static const gchar *plain_answer =
+    "v=0\r\no=- 2 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\na=setup:active\r\na=rtpmap:111 opus/48000/2\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:1\r\na=setup:active\r\na=rtpmap:96 VP8/90000\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:2\r\na=setup:active\r\na=rtpmap:96 VP8/90000\r\n";
+
+GST_START_TEST (test_sdp_publish_tracks)
+{
+  GstSDPMessage *sdp;
+  GHashTable *mids;
+  ConveneMidInfo *info;
+
+  fail_unless_equals_int (gst_sdp_message_new_from_text (simulcast_offer,
+          &sdp), GST_SDP_OK);
+  mids = convene_sdp_publish_tracks (sdp);
+  fail_unless_equals_int (g_hash_table_size (mids), 3);
+  info = g_hash_table_lookup (mids, "0");
+  fail_unless_equals_string (info->track_id, "mic-1");
+  fail_unless (info->rids == NULL);
+  info = g_hash_table_lookup (mids, "1");
+  fail_unless_equals_string (info->track_id, "cam-1");
+  fail_unless_equals_int (info->rid_ext, 10);
+  fail_unless (info->rids != NULL);
+  fail_unless_equals_int (g_strv_length (info->rids), 3);
+  fail_unless_equals_string (info->rids[0], "q");
+  fail_unless_equals_string (info->rids[2], "f");
+  /* Without a=msid the mid names the track. */
+  info = g_hash_table_lookup (mids, "2");
+  fail_unless_equals_string (info->track_id, "2");
+  g_hash_table_unref (mids);
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sdp_complete_answer)
+{
+  GstSDPMessage *offer, *answer;
+  const GstSDPMedia *m;
+
+  gst_sdp_message_new_from_text (simulcast_offer, &offer);
+  gst_sdp_message_new_from_text (plain_answer, &answer);
+  convene_sdp_complete_answer (offer, answer);
+
+  m = gst_sdp_message_get_media (answer, 0);
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (m, "setup"),
+      "passive");
+  fail_unless (gst_sdp_media_get_attribute_val (m, "simulcast") == NULL);
+  m = gst_sdp_message_get_media (answer, 1);
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (m,
+          "simulcast"), "recv q;h;~f");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val_n (m, "rid",
+          0), "q recv");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val_n (m, "rid",
+          2), "f recv");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val_n (m,
+          "extmap", 0), "4 urn:ietf:params:rtp-hdrext:sdes:mid");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val_n (m,
+          "extmap", 1),
+      "10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id");
+  m = gst_sdp_message_get_media (answer, 2);
+  fail_unless (gst_sdp_media_get_attribute_val (m, "rid") == NULL);
+
+  convene_sdp_add_remb (answer);
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (m, "rtcp-fb"),
+      "96 goog-remb");
+  /* Idempotent, and audio untouched. */
+  convene_sdp_add_remb (answer);
+  fail_unless (gst_sdp_media_get_attribute_val_n (m, "rtcp-fb", 1) == NULL);
+  fail_unless (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
+          (answer, 0), "rtcp-fb") == NULL);
+  gst_sdp_message_free (offer);
+  gst_sdp_message_free (answer);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  guint8 fci[8];
+  gsize size;
+  gboolean ok;
+  guint bitrate;
+} RembCase;
+
+static const RembCase remb_cases[] = {
+  /* 1 SSRC, exp 0, mantissa 1000 */
+  {{'R', 'E', 'M', 'B', 1, 0x00, 0x03, 0xe8}, 8, TRUE, 1000},
+  /* exp 3, mantissa 125000: 1 Mbit/s */
+  {{'R', 'E', 'M', 'B', 1, 0x0d, 0xe8, 0x48}, 8, TRUE, 1000000},
+  /* the largest exponent saturates */
+  {{'R', 'E', 'M', 'B', 1, 0xff, 0xff, 0xff}, 8, TRUE, G_MAXUINT},
+  {{'R', 'E', 'M', 'B', 1, 0xfc, 0x00, 0x00}, 8, TRUE, 0},
+  /* short, or another application's feedback */
+  {{'R', 'E', 'M', 'B', 1, 0x00, 0x03, 0xe8}, 7, FALSE, 0},
+  {{'X', 'E', 'M', 'B', 1, 0x00, 0x03, 0xe8}, 8, FALSE, 0},
+};
+
+GST_START_TEST (test_remb_parse)
+{
+  const RembCase *c = &remb_cases[__i__];
+  guint bitrate = 0;
+
+  fail_unless_equals_int (convene_remb_parse (c->fci, c->size, &bitrate),
+      c->ok);
+  if (c->ok)
+    fail_unless_equals_uint64 (bitrate, c->bitrate);
+}
+
+GST_END_TEST;
+
 static Suite *
 signalbridge_suite (void)
 {
@@ -654,6 +662,9 @@ signalbridge_suite (void)
   tcase_add_loop_test (tc, test_congestion_table, 0, G_N_ELEMENTS (cc_cases));
   tcase_add_test (tc, test_congestion_sequences);
   tcase_add_loop_test (tc, test_ice_server_urls, 0, G_N_ELEMENTS (ice_cases));
+  tcase_add_test (tc, test_sdp_publish_tracks);
+  tcase_add_test (tc, test_sdp_complete_answer);
+  tcase_add_loop_test (tc, test_remb_parse, 0, G_N_ELEMENTS (remb_cases));
   return s;
 }
 

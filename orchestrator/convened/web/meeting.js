@@ -17,7 +17,8 @@ import { CallSession } from './call.js';
 const SWITCH_TIMEOUT_MS = 5000;
 const SWITCH_POLL_MS = 200;
 const SPEAKER_POLL_MS = 500;
-const SPEAKER_FLOOR = 0.02;
+// Mean power (level squared) of quiet room noise stays well below this.
+const SPEAKER_FLOOR = 0.0001;
 
 // Simulcast layers of the camera: the worker forwards to each subscriber the layer
 // that fits its tile and its bandwidth.
@@ -52,6 +53,7 @@ class MeshPath extends EventTarget {
     this.sessions = new Map(); // participant_id → CallSession
     this.streams = new Map(); // key(pid, kind) → MediaStream
     this.screen = null;
+    this.energy = new Map(); // participant_id → last {e: totalAudioEnergy, d: totalSamplesDuration}
   }
 
   changed() {
@@ -124,20 +126,26 @@ class MeshPath extends EventTarget {
     }
   }
 
-  async receivingFrom(pid) {
+  async receivingFrom(pid, kind) {
     const s = this.sessions.get(pid);
-    return s ? (await inboundTracks(s.pc)).length > 0 : false;
+    return s ? (await inboundTracks(s.pc)).some((st) => st.kind === kind) : false;
   }
 
-  // Nobody sends `active-speaker` in a mesh: the loudest incoming audio above a
-  // floor (RFC 6464 level as getStats reports it, 0..1) is taken as the speaker.
+  // Nobody sends `active-speaker` in a mesh: the participant whose incoming audio
+  // had the most energy since the last call (getStats' totalAudioEnergy over
+  // totalSamplesDuration, so short sounds between two polls count) above a floor.
   async loudest() {
     let best = null;
     let level = SPEAKER_FLOOR;
     for (const [pid, s] of this.sessions) {
       for (const st of await inboundTracks(s.pc)) {
-        if (st.kind === 'audio' && (st.audioLevel || 0) > level) {
-          level = st.audioLevel;
+        if (st.kind !== 'audio' || typeof st.totalAudioEnergy !== 'number') continue;
+        const prev = this.energy.get(pid);
+        this.energy.set(pid, { e: st.totalAudioEnergy, d: st.totalSamplesDuration || 0 });
+        if (!prev || st.totalSamplesDuration <= prev.d) continue;
+        const power = (st.totalAudioEnergy - prev.e) / (st.totalSamplesDuration - prev.d);
+        if (power > level) {
+          level = power;
           best = pid;
         }
       }
@@ -346,9 +354,9 @@ class SfuPath extends EventTarget {
   }
 
   // Packets arrived on the subscribe session for one of the publisher's tracks.
-  async receivingFrom(pid) {
+  async receivingFrom(pid, kind) {
     const stats = await inboundTracks(this.sub);
-    return stats.some((s) => this.trackOwner.get(s.trackIdentifier) === pid);
+    return stats.some((s) => s.kind === kind && this.trackOwner.get(s.trackIdentifier) === pid);
   }
 
   pcs() {
@@ -529,12 +537,14 @@ export class Meeting extends EventTarget {
     this.switchTimer = setTimeout(async () => {
       const next = this.next;
       if (!next || this.closed) return;
-      // Everyone who publishes something must be heard over the new path.
-      const waitingFor = [...this.participants.values()].filter((p) => p.tracks.length > 0).map((p) => p.participant_id);
+      // Everyone who publishes something must be heard over the new path, and
+      // seen if they publish video: a tile must not go black at the switch.
+      const waitingFor = [...this.participants.values()].filter((p) => p.tracks.length > 0);
       let all = true;
-      for (const pid of waitingFor) {
+      for (const p of waitingFor) {
+        const kind = p.tracks.some((t) => t.kind !== 'audio') ? 'video' : 'audio';
         try {
-          if (!(await next.receivingFrom(pid))) all = false;
+          if (!(await next.receivingFrom(p.participant_id, kind))) all = false;
         } catch {
           all = false;
         }

@@ -63,13 +63,46 @@ function watchGaps() {
   }
 }
 
-// The arguments convened gave the stand-in worker, as NAME=value pairs.
+// The arguments convened gave a stand-in worker it started and the test has not
+// taken yet, as NAME=value pairs (plus `pid`, the process to kill).
+const taken = new Set();
 function workerArgs() {
-  const files = fs.readdirSync(standinDir).filter((f) => f.endsWith('.args'));
-  if (files.length === 0) return null;
-  const lines = fs.readFileSync(path.join(standinDir, files[0]), 'utf8').trim().split('\n');
-  return Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const file = fs.readdirSync(standinDir).find((f) => f.endsWith('.args') && !taken.has(f));
+  if (!file) return null;
+  taken.add(file);
+  const lines = fs.readFileSync(path.join(standinDir, file), 'utf8').trim().split('\n');
+  const args = Object.fromEntries(lines.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  args.pid = Number(file.match(/worker-(\d+)\.args/)[1]);
+  return args;
 }
+
+// Plays the worker given by `args` in a new page; resolves to its participant_id.
+async function startStandin(args) {
+  const ctx = await browser.newContext();
+  standin = await ctx.newPage();
+  standin.consoleLines = [];
+  standin.on('pageerror', (e) => standin.consoleLines.push(`pageerror: ${e.message}`));
+  // Any page of convened's origin will do: the stand-in only needs WebSocket and WebRTC.
+  await standin.goto(`${server.url}/standin-worker`);
+  await standin.evaluate(standinSfu, { wsUrl: args.SIGNALING_URI, token: args.WORKER_TOKEN, meeting: MEETING });
+  return waitFor(() => standin.evaluate(() => window.standin.participantId), { what: 'the stand-in worker joined' });
+}
+
+// Both pages decode each other's camera, frames still rising.
+async function bothDecode(what) {
+  for (const [u, page] of pages) {
+    const other = USERS.find((x) => x !== u);
+    const base = new Map();
+    await waitFor(async () => {
+      const t = (await tileMedia(page)).find((x) => x.user === other && x.kind === 'camera');
+      if (!t || t.framesDecoded === 0) return false;
+      if (!base.has(other)) base.set(other, t.framesDecoded);
+      return t.framesDecoded >= base.get(other) + 10 && t.playing;
+    }, { timeout: 20000, what: `${u} decodes ${other} ${what}` });
+  }
+}
+
+let workerArgsNow;
 
 test('two pages outgrow mesh-max=1: convened starts the worker, both switch to it', async () => {
   standinDir = tmpDir('standin');
@@ -97,15 +130,9 @@ test('two pages outgrow mesh-max=1: convened starts the worker, both switch to i
     }, { timeout: 20000, what: `${u} decodes ${other} over the mesh first` });
     await page.evaluate(watchGaps);
   }
-  const ctx = await browser.newContext();
-  standin = await ctx.newPage();
-  standin.consoleLines = [];
-  standin.on('pageerror', (e) => standin.consoleLines.push(`pageerror: ${e.message}`));
-  // Any page of convened's origin will do: the stand-in only needs WebSocket and WebRTC.
-  await standin.goto(`${server.url}/standin-worker`);
+  workerArgsNow = args;
   const tStart = Date.now();
-  await standin.evaluate(standinSfu, { wsUrl: args.SIGNALING_URI, token: args.WORKER_TOKEN, meeting: MEETING });
-  const sfuId = await waitFor(() => standin.evaluate(() => window.standin.participantId), { what: 'the stand-in worker joined' });
+  const sfuId = await startStandin(args);
   for (const [u, page] of pages) {
     await waitFor(async () => {
       const m = await meetingOf(page);
@@ -119,15 +146,9 @@ test('two pages outgrow mesh-max=1: convened starts the worker, both switch to i
 });
 
 test('each page decodes the other through the worker, over publish + subscribe only', async () => {
+  await bothDecode('through the worker');
   for (const [u, page] of pages) {
     const other = USERS.find((x) => x !== u);
-    const base = new Map();
-    await waitFor(async () => {
-      const t = (await tileMedia(page)).find((x) => x.user === other && x.kind === 'camera');
-      if (!t || t.framesDecoded === 0) return false;
-      if (!base.has(other)) base.set(other, t.framesDecoded);
-      return t.framesDecoded >= base.get(other) + 10 && t.playing;
-    }, { timeout: 20000, what: `${u} decodes ${other} through the worker` });
     assert.equal(await openPcCount(page), 2, `${u}: the mesh PeerConnection is closed, publish and subscribe remain`);
     // Make-before-break: the tile never froze for long while its stream moved.
     const gaps = await page.evaluate(() => window.tileGaps);
@@ -182,6 +203,26 @@ test('a screen share through the worker arrives as its own tile', async () => {
   await pages.get('alice').click('#screen-button');
   await waitFor(async () => !(await tileMedia(bob)).some((x) => x.user === 'alice' && x.kind === 'screen'),
     { timeout: 15000, what: "alice's screen tile removed at bob" });
+});
+
+test('the worker dies: convened starts another, both pages rebuild their sessions with it', async () => {
+  const old = await standin.evaluate(() => window.standin.participantId);
+  const t0 = Date.now();
+  // Like a crash: the connection drops and the process is gone.
+  await standin.context().close();
+  process.kill(workerArgsNow.pid, 'SIGKILL');
+  workerArgsNow = await waitFor(() => workerArgs(), { timeout: 15000, what: 'convened to restart the worker' });
+  const sfuId = await startStandin(workerArgsNow);
+  assert.notEqual(sfuId, old);
+  for (const [u, page] of pages) {
+    await waitFor(async () => {
+      const m = await meetingOf(page);
+      return m.mode === 'sfu' && m.sfu === sfuId && !m.pendingMode;
+    }, { timeout: 15000, what: `${u} on the new worker` });
+  }
+  await bothDecode('through the new worker');
+  note(`worker killed → both pages decode through its successor after ${Date.now() - t0} ms`);
+  for (const [u, page] of pages) assert.equal(await openPcCount(page), 2, `${u}: the dead worker's sessions are closed`);
 });
 
 test('one leaves: the other goes back to mesh, convened stops the worker', async () => {

@@ -105,14 +105,28 @@ typedef struct
 static GstElement *pipeline;
 static GPtrArray *subs;
 
+/* The publisher's probe learns the pad's media from its CAPS event: only
+ * video is stamped (a sine's Opus packets repeat, so their hashes would). */
 static GstPadProbeReturn
 pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  gboolean video = GPOINTER_TO_INT (user_data);
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gboolean ok;
+  gint *kind = user_data;       /* -1 unknown, 0 audio, 1 video */
+  GstBuffer *buf;
+  gboolean ok, video;
   guint64 h;
 
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      gst_event_parse_caps (ev, &caps);
+      *kind = g_strcmp0 (gst_structure_get_string (gst_caps_get_structure
+              (caps, 0), "media"), "video") == 0;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  video = *kind == 1;
   g_atomic_int_inc (&pub_sent);
   if (video) {
     h = payload_hash (buf, &ok);
@@ -758,27 +772,25 @@ on_deep_added (GstBin * bin, GstBin * sub_bin, GstElement * el, gpointer data)
 }
 
 static void
+probe_pub_pad (GstPad * pad)
+{
+  gint *kind = g_new (gint, 1);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  *kind = -1;
+  if (caps) {
+    *kind = g_strcmp0 (gst_structure_get_string (gst_caps_get_structure
+            (caps, 0), "media"), "video") == 0;
+    gst_caps_unref (caps);
+  }
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, pub_probe, kind, g_free);
+}
+
+static void
 on_pub_webrtc_pad (GstElement * el, GstPad * pad, gpointer data)
 {
-  GstCaps *caps;
-  gboolean video = FALSE;
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SINK)
-    return;
-  caps = gst_pad_query_caps (pad, NULL);
-  /* webrtcbin names request pads sink_%u; the media kind is in the caps
-   * the payloader sets later, so decide per buffer would cost more: take
-   * "video" when the template or the peer caps say so, else hash anyway
-   * (audio lookups just miss). */
-  if (caps && !gst_caps_is_any (caps)) {
-    GstStructure *st = gst_caps_get_structure (caps, 0);
-    video = g_strcmp0 (gst_structure_get_string (st, "media"), "audio") != 0;
-  } else {
-    video = TRUE;
-  }
-  if (caps)
-    gst_caps_unref (caps);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, pub_probe,
-      GINT_TO_POINTER (video), NULL);
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK)
+    probe_pub_pad (pad);
 }
 
 static void
@@ -790,6 +802,34 @@ on_pub_deep_added (GstBin * bin, GstBin * sub_bin, GstElement * el,
     return;
   configure_agent (el, FALSE);
   g_signal_connect (el, "pad-added", G_CALLBACK (on_pub_webrtc_pad), NULL);
+}
+
+static void
+apply_to_children (GstElement * sb, gboolean publisher, Sub * sub)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (sb));
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *el = g_value_get_object (&v);
+    if (publisher) {
+      GstIterator *pit;
+      GValue pv = G_VALUE_INIT;
+      on_pub_deep_added (GST_BIN (sb), NULL, el, NULL);
+      if (gst_element_get_factory (el) && g_strcmp0 (GST_OBJECT_NAME
+              (gst_element_get_factory (el)), "webrtcbin") == 0) {
+        pit = gst_element_iterate_sink_pads (el);
+        while (gst_iterator_next (pit, &pv) == GST_ITERATOR_OK) {
+          probe_pub_pad (g_value_get_object (&pv));
+          g_value_reset (&pv);
+        }
+        gst_iterator_free (pit);
+      }
+    } else {
+      on_deep_added (GST_BIN (sb), NULL, el, sub);
+    }
+    g_value_reset (&v);
+  }
+  gst_iterator_free (it);
 }
 
 static GstElement *
@@ -815,6 +855,7 @@ convene_bot (Sub * sub, gboolean publisher)
         sub);
     g_signal_connect (sb, "pad-added", G_CALLBACK (on_sub_pad_added), sub);
   }
+  apply_to_children (sb, publisher, sub);
   return sb;
 }
 
@@ -931,10 +972,8 @@ main (int argc, char **argv)
       GstPad *p0 = gst_element_get_static_pad (pub->webrtc, "sink_0");
       GstPad *p1 = gst_element_get_static_pad (pub->webrtc, "sink_1");
       GArray *trs = NULL;
-      gst_pad_add_probe (p0, GST_PAD_PROBE_TYPE_BUFFER, pub_probe,
-          GINT_TO_POINTER (TRUE), NULL);
-      gst_pad_add_probe (p1, GST_PAD_PROBE_TYPE_BUFFER, pub_probe,
-          GINT_TO_POINTER (FALSE), NULL);
+      probe_pub_pad (p0);
+      probe_pub_pad (p1);
       gst_object_unref (p0);
       gst_object_unref (p1);
       g_signal_emit_by_name (pub->webrtc, "get-transceivers", &trs);
@@ -996,12 +1035,17 @@ main (int argc, char **argv)
     gst_pad_link (sp, ap);
     gst_object_unref (sp);
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
-    /* Wait until the publisher's media flows before the first subscriber. */
-    for (gint i = 0; i < 100 && g_atomic_int_get (&pub_sent) == 0; i++)
+    /* Wait until the publisher's media flows (bench/sfu runs convened with
+     * mesh-max=0: its join starts the worker) before the first subscriber. */
+    for (gint i = 0; i < 200 && g_atomic_int_get (&pub_sent) == 0; i++) {
       g_usleep (100000);
+      check_bus ();
+    }
     if (g_atomic_int_get (&pub_sent) == 0) {
-      g_printerr ("sfu-client: the convene publisher sends nothing\n");
-      rc = 1;
+      g_printerr ("sfu-client: BLOCKED: the convene publisher sent nothing "
+          "within 20 s (signalbridge meeting=ID client mode missing or "
+          "not working)\n");
+      rc = 3;
       goto out;
     }
   }

@@ -54,7 +54,7 @@ async function firstFrames(u, page, openedAt) {
       if (t && t.framesDecoded > 0 && !first.has(o)) first.set(o, Date.now() - Math.max(openedAt.get(u), openedAt.get(o)));
     }
     return first.size === others.length;
-  }, { timeout: 30000, interval: 100, what: `first frames from ${others.join(' and ')} at ${u}` });
+  }, { timeout: 45000, interval: 100, what: `first frames from ${others.join(' and ')} at ${u}` });
   return first;
 }
 
@@ -118,6 +118,22 @@ test('the loudest participant is highlighted as the speaker', async () => {
     const tile = document.querySelector('#remote-videos .tile.speaking video');
     return tile && window.convene.meeting.speaker === tile.dataset.participant;
   }), { timeout: 15000, what: 'a speaking tile at bob' });
+});
+
+test('mute and camera buttons act on the tracks sent to every participant', async () => {
+  const alice = pages.get('alice');
+  const enabled = (kind) => alice.evaluate((k) => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+    .flatMap((pc) => pc.getSenders().filter((s) => s.track && s.track.kind === k).map((s) => s.track.enabled)), kind);
+  assert.deepEqual(await enabled('audio'), [true, true]);
+  await alice.click('#mute-button');
+  await alice.click('#camera-button');
+  assert.deepEqual(await enabled('audio'), [false, false]);
+  assert.deepEqual(await enabled('video'), [false, false]);
+  assert.equal(await alice.getAttribute('#mute-button', 'aria-pressed'), 'true');
+  await alice.click('#mute-button');
+  await alice.click('#camera-button');
+  assert.deepEqual(await enabled('audio'), [true, true]);
+  assert.deepEqual(await enabled('video'), [true, true]);
 });
 
 test('a screen share reaches both others as a tile of its own', async () => {

@@ -1130,10 +1130,18 @@ main (int argc, char **argv)
       percentiles (joins, &j50, &dummy);
       jmax = joins->len ? g_array_index (joins, gint64, joins->len - 1) : -1;
       percentiles (icefirst, &i50, &dummy);
-      g_print ("%-4u %10.1f %9.1f %9.1f %8.2f %8.3f %8.3f %9.1f %9.1f %9.1f\n",
+      gchar l50[32] = "n/a", l99[32] = "n/a", ic[32] = "n/a";
+      /* no samples: the SFU changed the payload (or no video arrived) */
+      if (p50 >= 0) {
+        g_snprintf (l50, sizeof l50, "%.3f", p50 / 1000);
+        g_snprintf (l99, sizeof l99, "%.3f", p99 / 1000);
+      }
+      if (i50 >= 0)
+        g_snprintf (ic, sizeof ic, "%.1f", i50 / 1000);
+      g_print ("%-4u %10.1f %9.1f %9.1f %8.2f %8s %8s %9.1f %9.1f %9s\n",
           n, fwd > 0 ? cpu * 1e6 / fwd : -1, cpu * 100 / dur, rss / 1024.0,
           sent1 > sent0 ? fwd * 100 / ((gdouble) (sent1 - sent0) * n) : -1,
-          p50 / 1000, p99 / 1000, j50 / 1000, jmax / 1000, i50 / 1000);
+          l50, l99, j50 / 1000, jmax / 1000, ic);
       /* machine-readable, for bench/sfu's ratio line */
       g_print ("RESULT %s n=%u us_per_pkt=%.2f cpu_s=%.2f fwd=%.0f "
           "sent=%d rss_kb=%ld lat_samples=%u\n", janus ? "janus" : "convene",

@@ -105,15 +105,30 @@ typedef struct
 static GstElement *pipeline;
 static GPtrArray *subs;
 
+static void
+pub_packet (GstBuffer * buf, gboolean video)
+{
+  gboolean ok;
+  guint64 h;
+
+  g_atomic_int_inc (&pub_sent);
+  if (video) {
+    h = payload_hash (buf, &ok);
+    if (ok) {
+      Stamp *s = &stamps[h & (STAMP_SLOTS - 1)];
+      s->t = g_get_monotonic_time ();
+      s->hash = h;
+    }
+  }
+}
+
 /* The publisher's probe learns the pad's media from its CAPS event: only
  * video is stamped (a sine's Opus packets repeat, so their hashes would). */
 static GstPadProbeReturn
 pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   gint *kind = user_data;       /* -1 unknown, 0 audio, 1 video */
-  GstBuffer *buf;
-  gboolean ok, video;
-  guint64 h;
+  gboolean video;
 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
@@ -125,26 +140,41 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     }
     return GST_PAD_PROBE_OK;
   }
-  buf = GST_PAD_PROBE_INFO_BUFFER (info);
   video = *kind == 1;
-  g_atomic_int_inc (&pub_sent);
-  if (video) {
-    h = payload_hash (buf, &ok);
-    if (ok) {
-      Stamp *s = &stamps[h & (STAMP_SLOTS - 1)];
-      s->t = g_get_monotonic_time ();
-      s->hash = h;
-    }
+  /* payloaders push a frame's packets as one buffer list (rtpvp8pay
+   * straight into webrtcbin, as signalbridge links it) */
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *l = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (l); i++)
+      pub_packet (gst_buffer_list_get (l, i), video);
+  } else {
+    pub_packet (GST_PAD_PROBE_INFO_BUFFER (info), video);
   }
   return GST_PAD_PROBE_OK;
 }
+
+static void
+sub_packet (Sub * sub, GstBuffer * buf, gint64 now);
 
 static GstPadProbeReturn
 sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Sub *sub = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   gint64 now = g_get_monotonic_time ();
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *l = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (l); i++)
+      sub_packet (sub, gst_buffer_list_get (l, i), now);
+  } else {
+    sub_packet (sub, GST_PAD_PROBE_INFO_BUFFER (info), now);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+sub_packet (Sub * sub, GstBuffer * buf, gint64 now)
+{
   gboolean ok;
   guint64 h;
 
@@ -152,7 +182,7 @@ sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     sub->first_time = now;
   g_atomic_int_inc (&sub->received);
   if (!lat_on)
-    return GST_PAD_PROBE_OK;
+    return;
   h = payload_hash (buf, &ok);
   if (ok) {
     Stamp *s = &stamps[h & (STAMP_SLOTS - 1)];
@@ -164,7 +194,7 @@ sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       g_mutex_unlock (&lat_lock);
     }
   }
-  return GST_PAD_PROBE_OK;
+  return;
 }
 
 /* Every RTP src pad of a subscriber goes to a fakesink; the probe sits on
@@ -183,7 +213,8 @@ on_sub_pad_added (GstElement * el, GstPad * pad, gpointer user_data)
   gst_bin_add (GST_BIN (pipeline), sink);
   gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sub_probe, sub, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, sub_probe, sub, NULL);
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     g_printerr ("sfu-client: sub %u: could not link %s\n", sub->index,
         GST_PAD_NAME (pad));
@@ -197,6 +228,12 @@ on_ice_state (GObject * webrtc, GParamSpec * pspec, gpointer user_data)
   GstWebRTCICEConnectionState st;
 
   g_object_get (webrtc, "ice-connection-state", &st, NULL);
+  if (g_getenv ("SFU_DEBUG")) {
+    guint lat;
+    g_object_get (webrtc, "latency", &lat, NULL);
+    g_printerr ("sub %u: %s ice state %d, latency %u\n", sub->index,
+        GST_OBJECT_NAME (webrtc), st, lat);
+  }
   if ((st == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED
           || st == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
       && sub->first_time == 0)
@@ -782,8 +819,12 @@ probe_pub_pad (GstPad * pad)
             (caps, 0), "media"), "video") == 0;
     gst_caps_unref (caps);
   }
+  if (g_getenv ("SFU_DEBUG"))
+    g_printerr ("publisher: probing %" GST_PTR_FORMAT " (kind %d)\n", pad,
+        *kind);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, pub_probe, kind, g_free);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      pub_probe, kind, g_free);
 }
 
 static void

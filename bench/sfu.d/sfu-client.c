@@ -156,6 +156,48 @@ pub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static void
 sub_packet (Sub * sub, GstBuffer * buf, gint64 now);
 
+/* SFU_DEBUG_JB=1: the same latency taken at the subscribers'
+ * rtpjitterbuffer sink pads (after SRTP, before the jitter buffer), to tell
+ * a delay on the way from one inside the receiving webrtcbin. */
+static GArray *jb_samples;
+
+static GstPadProbeReturn
+jb_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+  GstBuffer *buf;
+  gboolean ok;
+  guint64 h;
+
+  if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER) || !lat_on)
+    return GST_PAD_PROBE_OK;
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  h = payload_hash (buf, &ok);
+  if (ok) {
+    Stamp *s = &stamps[h & (STAMP_SLOTS - 1)];
+    gint64 t = s->t;
+    if (s->hash == h && now >= t && now - t < 5 * G_USEC_PER_SEC) {
+      gint64 d = now - t;
+      g_mutex_lock (&lat_lock);
+      g_array_append_val (jb_samples, d);
+      g_mutex_unlock (&lat_lock);
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_any_deep_added (GstBin * bin, GstBin * sub_bin, GstElement * el,
+    gpointer data)
+{
+  GstElementFactory *f = gst_element_get_factory (el);
+  if (f && g_strcmp0 (GST_OBJECT_NAME (f), "rtpjitterbuffer") == 0) {
+    GstPad *pad = gst_element_get_static_pad (el, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, jb_probe, NULL, NULL);
+    gst_object_unref (pad);
+  }
+}
+
 static GstPadProbeReturn
 sub_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -977,6 +1019,7 @@ main (int argc, char **argv)
     return 2;
   }
   janus = g_strcmp0 (mode, "janus") == 0;
+  jb_samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   steps = g_strsplit (steps_s ? steps_s : "1,5,10,25,50", ",", -1);
   lat_samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   subs = g_ptr_array_new ();
@@ -1024,6 +1067,9 @@ main (int argc, char **argv)
       if (trs)
         g_array_unref (trs);
     }
+    if (g_getenv ("SFU_DEBUG_JB"))
+      g_signal_connect (pipeline, "deep-element-added",
+          G_CALLBACK (on_any_deep_added), NULL);
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
 
     soup = soup_session_new_with_options ("timeout", 15, NULL);
@@ -1054,6 +1100,9 @@ main (int argc, char **argv)
     GstElement *sb, *vs, *as;
     GstPad *sp, *vp, *ap;
     pipeline = gst_pipeline_new ("bench");
+    if (g_getenv ("SFU_DEBUG_JB"))
+      g_signal_connect (pipeline, "deep-element-added",
+          G_CALLBACK (on_any_deep_added), NULL);
     sb = convene_bot (pub, TRUE);
     if (!sb) {
       g_printerr ("sfu-client: BLOCKED: this signalbridge has no meeting "
@@ -1091,11 +1140,11 @@ main (int argc, char **argv)
     }
   }
 
-  g_print ("%-4s %10s %9s %9s %8s %8s %8s %9s %9s %9s\n", "N",
-      "us/fwdpkt", "srv_cpu%", "rss_MB", "deliv%", "lat_p50", "lat_p99",
-      "join_p50", "join_max", "ice->1st");
-  g_print ("%-4s %10s %9s %9s %8s %8s %8s %9s %9s %9s\n", "", "", "", "",
-      "", "(ms)", "(ms)", "(ms)", "(ms)", "p50(ms)");
+  g_print ("%-4s %10s %9s %9s %8s %8s %8s %8s %9s %9s %9s\n", "N",
+      "us/fwdpkt", "srv_cpu%", "rss_MB", "pub_pps", "deliv%", "lat_p50",
+      "lat_p99", "join_p50", "join_max", "ice->1st");
+  g_print ("%-4s %10s %9s %9s %8s %8s %8s %8s %9s %9s %9s\n", "", "", "",
+      "", "", "", "(ms)", "(ms)", "(ms)", "(ms)", "p50(ms)");
 
   for (gchar ** st = steps; *st; st++) {
     guint n = atoi (*st);
@@ -1148,6 +1197,7 @@ main (int argc, char **argv)
     spid = current_server_pid ();
     g_mutex_lock (&lat_lock);
     g_array_set_size (lat_samples, 0);
+    g_array_set_size (jb_samples, 0);
     lat_on = TRUE;
     g_mutex_unlock (&lat_lock);
     cpu0 = proc_cpu (spid);
@@ -1167,6 +1217,11 @@ main (int argc, char **argv)
     {
       gdouble p50, p99, fwd = recv1 - recv0, cpu = cpu1 - cpu0;
       gdouble dur = (t1 - t0) / 1e6;
+      if (jb_samples->len) {
+        percentiles (jb_samples, &p50, &p99);
+        g_print ("  before the subscribers' jitter buffers: p50 %.3f ms, "
+            "p99 %.3f ms\n", p50 / 1000, p99 / 1000);
+      }
       percentiles (lat_samples, &p50, &p99);
       percentiles (joins, &j50, &dummy);
       jmax = joins->len ? g_array_index (joins, gint64, joins->len - 1) : -1;
@@ -1179,8 +1234,9 @@ main (int argc, char **argv)
       }
       if (i50 >= 0)
         g_snprintf (ic, sizeof ic, "%.1f", i50 / 1000);
-      g_print ("%-4u %10.1f %9.1f %9.1f %8.2f %8s %8s %9.1f %9.1f %9s\n",
-          n, fwd > 0 ? cpu * 1e6 / fwd : -1, cpu * 100 / dur, rss / 1024.0,
+      g_print ("%-4u %10.1f %9.1f %9.1f %8.0f %8.2f %8s %8s %9.1f %9.1f "
+          "%9s\n", n, fwd > 0 ? cpu * 1e6 / fwd : -1, cpu * 100 / dur,
+          rss / 1024.0, (sent1 - sent0) / dur,
           sent1 > sent0 ? fwd * 100 / ((gdouble) (sent1 - sent0) * n) : -1,
           l50, l99, j50 / 1000, jmax / 1000, ic);
       /* machine-readable, for bench/sfu's ratio line */

@@ -5,7 +5,9 @@
 // mesh, switch make-before-break to publish + subscribe sessions and decode each
 // other through it (tracks mapped to participants by msid), send `view` with their
 // tile sizes, highlight the speaker the worker names, and see a screen share as its
-// own tile. When one leaves, the other goes back to mesh and convened stops the worker.
+// own tile. A killed worker is replaced and the pages move to its successor; a late
+// joiner starts on the SFU at once. When the meeting shrinks to one, it goes back to
+// mesh and convened stops the worker.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,7 +93,7 @@ async function startStandin(args) {
 // Both pages decode each other's camera, frames still rising.
 async function bothDecode(what) {
   for (const [u, page] of pages) {
-    const other = USERS.find((x) => x !== u);
+    const other = [...pages.keys()].find((x) => x !== u);
     const base = new Map();
     await waitFor(async () => {
       const t = (await tileMedia(page)).find((x) => x.user === other && x.kind === 'camera');
@@ -109,8 +111,10 @@ test('two pages outgrow mesh-max=1: convened starts the worker, both switch to i
   // Inherited by convened, and from it by the worker command.
   process.env.CONVENE_STANDIN_DIR = standinDir;
   server = await new Convened({
-    users: USERS,
-    sets: ['meetings.mesh-max=1', 'meetings.mesh-linger=1', `meetings.worker-command=${path.join(HERE, 'standin-worker.sh')}`],
+    users: [...USERS, 'carol'],
+    // mesh-linger long enough that a late joiner arriving right after a leave
+    // still finds the meeting on the SFU.
+    sets: ['meetings.mesh-max=1', 'meetings.mesh-linger=6', `meetings.worker-command=${path.join(HERE, 'standin-worker.sh')}`],
   }).start();
   adminToken = server.cli(['token', '--user', 'alice', '--grants', 'admin']).split(/\s+/).find((w) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(w));
   browser = await launchBrowser();
@@ -225,18 +229,56 @@ test('the worker dies: convened starts another, both pages rebuild their session
   for (const [u, page] of pages) assert.equal(await openPcCount(page), 2, `${u}: the dead worker's sessions are closed`);
 });
 
+// The page's own errors: console, and anything convened refused (view, tracks,
+// media-ready, sdp, ice).
+async function assertNoErrors(u, page) {
+  const errors = page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error'));
+  assert.deepEqual(errors, [], `no page errors at ${u}`);
+  assert.equal(await page.evaluate(() => window.convene.lastError || ''), '', `no server error at ${u}`);
+}
+
+// `u` leaves by the button; the others see its tiles go.
+async function leave(u) {
+  const id = (await meetingOf(pages.get(u))).participantId;
+  await pages.get(u).click('#leave-button');
+  await assertNoErrors(u, pages.get(u));
+  await pages.get(u).context().close();
+  pages.delete(u);
+  for (const [o, page] of pages) {
+    await waitFor(async () => {
+      const m = await meetingOf(page);
+      return !m.participants.some((p) => p.participant_id === id) && !(await tileMedia(page)).some((t) => t.pid === id);
+    }, { what: `${u}'s tiles gone at ${o}` });
+  }
+}
+
+test('a late joiner starts on the SFU path at once and decodes through it', async () => {
+  await leave('bob');
+  const sfuId = await standin.evaluate(() => window.standin.participantId);
+  const t0 = Date.now();
+  const carol = await openPage(await newUserContext(browser), `${server.url}/?token=${server.token('carol', { meeting: MEETING })}&meeting=${MEETING}`);
+  pages.set('carol', carol);
+  await waitFor(async () => {
+    const m = await meetingOf(carol);
+    return m && m.mode === 'sfu' && m.sfu === sfuId && m.participants.length === 1;
+  }, { what: 'carol joined on the SFU path' });
+  assert.equal((await meetingOf(carol)).lastSwitch, null, 'no switch: the SFU path from the join on');
+  await waitFor(async () => {
+    const t = (await tileMedia(carol)).find((x) => x.user === 'alice' && x.kind === 'camera');
+    return t && t.framesDecoded > 0;
+  }, { timeout: 20000, what: 'carol decodes alice' });
+  note(`late joiner: first frame of alice at carol ${Date.now() - t0} ms after opening the page`);
+  await bothDecode('through the worker after a late join');
+  assert.equal(await openPcCount(carol), 2, 'carol: publish and subscribe only');
+});
+
 test('one leaves: the other goes back to mesh, convened stops the worker', async () => {
-  const bobId = (await meetingOf(pages.get('bob'))).participantId;
-  await pages.get('bob').click('#leave-button');
+  await leave('carol');
   const alice = pages.get('alice');
   await waitFor(async () => {
     const m = await meetingOf(alice);
-    return m.participants.length === 0 && !(await tileMedia(alice)).some((t) => t.pid === bobId);
-  }, { what: "bob's tiles gone at alice" });
-  await waitFor(async () => {
-    const m = await meetingOf(alice);
     return m.mode === 'mesh' && !m.pendingMode;
-  }, { timeout: 15000, what: 'alice back in mesh after mesh-linger' });
+  }, { timeout: 20000, what: 'alice back in mesh after mesh-linger' });
   assert.equal(await openPcCount(alice), 0, 'alone in a mesh: no PeerConnection');
   // media-ready for mesh from the only participant lets convened stop the worker
   // at once instead of after its 10 s wait.
@@ -247,10 +289,5 @@ test('one leaves: the other goes back to mesh, convened stops the worker', async
   }, { timeout: 8000, what: 'the worker stopped' });
   note(`worker stopped ${Date.now() - t0} ms after alice was back in mesh`);
   assert.deepEqual(await standin.evaluate(() => window.standin.errors), []);
-  for (const [u, page] of pages) {
-    const errors = page.consoleLines.filter((l) => l.startsWith('pageerror') || l.startsWith('error'));
-    assert.deepEqual(errors, [], `no page errors at ${u}`);
-    // Nothing the client sent was refused (view, tracks, media-ready, sdp, ice).
-    assert.equal(await page.evaluate(() => window.convene.lastError || ''), '', `no server error at ${u}`);
-  }
+  for (const [u, page] of pages) await assertNoErrors(u, page);
 });

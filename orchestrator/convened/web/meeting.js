@@ -32,6 +32,19 @@ function key(pid, kind) {
   return `${pid}|${kind}`;
 }
 
+// The msid track id of the m-section `mid` in `sdp`: the publisher's own name for
+// the track. A receiver keeps the track id it got when its m-line was first used,
+// so once the worker reuses an m-line for another track only the SDP says which.
+function msidTrack(sdp, mid) {
+  if (!sdp || mid === null || mid === undefined) return null;
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (!section.includes(`\na=mid:${mid}\r`) && !section.includes(`\na=mid:${mid}\n`)) continue;
+    const m = section.match(/\na=msid:\S+ (\S+)/);
+    return m ? m[1] : null;
+  }
+  return null;
+}
+
 // Inbound RTP that has carried packets, from one PeerConnection's stats.
 async function inboundTracks(pc) {
   const out = [];
@@ -304,7 +317,8 @@ class SfuPath extends EventTarget {
     const pid = ev.streams[0] ? ev.streams[0].id : null;
     if (!pid) return;
     this.trackOwner.set(track.id, pid);
-    const kind = this.classify(pid, track);
+    const published = msidTrack(this.sub.remoteDescription && this.sub.remoteDescription.sdp, ev.transceiver && ev.transceiver.mid);
+    const kind = this.classify(pid, track, published || track.id);
     const k = key(pid, kind);
     let stream = this.streams.get(k);
     if (!stream) {
@@ -330,10 +344,10 @@ class SfuPath extends EventTarget {
 
   // Whose and what a remote track is: the publisher's `tracks` list says whether a
   // video is its screen; before that list arrives, a second video is the screen.
-  classify(pid, track) {
+  classify(pid, track, publishedId) {
     if (track.kind === 'audio') return 'camera';
     const p = this.meeting.participants.get(pid);
-    const t = p && p.tracks.find((x) => x.id === track.id);
+    const t = p && p.tracks.find((x) => x.id === publishedId);
     if (t) return t.kind === 'screen' ? 'screen' : 'camera';
     const cam = this.streams.get(key(pid, 'camera'));
     return cam && cam.getVideoTracks().length > 0 ? 'screen' : 'camera';

@@ -33,14 +33,19 @@ typedef struct _GstSignalBridgeParticipant GstSignalBridgeParticipant;
  * own_participant_id, pub_count, sub_count and the state of every server
  * session; it is never held while calling into webrtcbin, the signaller or
  * the pad/element API, so it nests with no other lock but GST_OBJECT_LOCK.
+ * MEETING_LOCK (client in a meeting, gstsignalbridgemeeting.c) protects
+ * sfu_id, own_participant_id_client, sub_webrtcbin, sub_mids, ready_pending
+ * and ready_timer; like SERVER_LOCK it is never held across calls out.
  * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK;
- * SERVER_LOCK, then GST_OBJECT_LOCK. */
+ * SERVER_LOCK or MEETING_LOCK (never both), then GST_OBJECT_LOCK. */
 #define SESSION_LOCK(s) g_mutex_lock (&(s)->session_lock)
 #define SESSION_UNLOCK(s) g_mutex_unlock (&(s)->session_lock)
 #define PADS_LOCK(s) g_mutex_lock (&(s)->pads_lock)
 #define PADS_UNLOCK(s) g_mutex_unlock (&(s)->pads_lock)
 #define STATS_LOCK(s) g_mutex_lock (&(s)->stats_lock)
 #define STATS_UNLOCK(s) g_mutex_unlock (&(s)->stats_lock)
+#define MEETING_LOCK(s) g_mutex_lock (&(s)->meeting_lock)
+#define MEETING_UNLOCK(s) g_mutex_unlock (&(s)->meeting_lock)
 #define SERVER_LOCK(s) g_mutex_lock (&(s)->server_lock)
 #define SERVER_UNLOCK(s) g_mutex_unlock (&(s)->server_lock)
 
@@ -106,6 +111,14 @@ struct _GstSignalBridge
   GstClockID stats_clock_id;
   ConveneCongestionController cc;
 
+  GMutex meeting_lock;          /* see MEETING_LOCK */
+  gchar *sfu_id;
+  gchar *own_participant_id_client;
+  GstElement *sub_webrtcbin;    /* the subscribe session, owned */
+  GHashTable *sub_mids;         /* its last offer: mid -> ConveneMidInfo */
+  gboolean ready_pending;       /* media-ready owed after a mode switch */
+  GstClockID ready_timer;
+
   GMutex server_lock;           /* see SERVER_LOCK */
   GHashTable *participants;     /* id -> GstSignalBridgeParticipant */
   gchar *own_participant_id;
@@ -119,6 +132,23 @@ void gst_signal_bridge_maybe_renegotiate (GstSignalBridge * self);
 
 gboolean gst_signal_bridge_configure_agent (GstSignalBridge * self,
     GstElement * webrtc);
+
+void gst_signal_bridge_start_session (GstSignalBridge * self,
+    const gchar * session_id, const gchar * peer, gboolean offerer);
+
+/* gstsignalbridgemeeting.c */
+gboolean gst_signal_bridge_meeting_connected (GstSignalBridge * self);
+void gst_signal_bridge_meeting_connect_signaller (GstSignalBridge * self,
+    GstConveneSignaller * signaller);
+gboolean gst_signal_bridge_meeting_handle_description (GstSignalBridge *
+    self, const gchar * session_id, GstWebRTCSessionDescription * desc);
+gboolean gst_signal_bridge_meeting_handle_ice (GstSignalBridge * self,
+    const gchar * session_id, guint mline, const gchar * candidate);
+void gst_signal_bridge_meeting_stop (GstSignalBridge * self);
+
+/* gstsignalbridgestats.c */
+void gst_signal_bridge_start_stats (GstSignalBridge * self);
+void gst_signal_bridge_stop_stats (GstSignalBridge * self);
 
 /* gstsignalbridgeserver.c */
 void gst_signal_bridge_server_class_init (GstSignalBridgeClass * klass);
@@ -144,6 +174,8 @@ GstPad *gst_signal_bridge_request_new_pad (GstElement * element,
 void gst_signal_bridge_release_pad (GstElement * element, GstPad * pad);
 void gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
     GstSignalBridge * self);
+void gst_signal_bridge_expose_remote_track (GstSignalBridge * self,
+    GstPad * pad, const gchar * participant_id, const gchar * track_id);
 
 G_END_DECLS
 

@@ -111,8 +111,6 @@ enum
 #define DEFAULT_LATENCY 100
 #define DEFAULT_ROLE GST_SIGNAL_BRIDGE_ROLE_CLIENT
 #define DEFAULT_MEETING NULL
-/* How often webrtcbin's statistics are polled for congestion control. */
-#define STATS_INTERVAL (1 * GST_SECOND)
 
 enum
 {
@@ -427,6 +425,9 @@ on_signaller_state (GstConveneSignaller * sig, const gchar * state,
     gst_signal_bridge_server_connected (self);
     return;
   }
+  /* In a meeting, the call property is not used. */
+  if (gst_signal_bridge_meeting_connected (self))
+    return;
 
   SESSION_LOCK (self);
   GST_OBJECT_LOCK (self);
@@ -504,11 +505,20 @@ on_signaller_session_requested (GstConveneSignaller * sig,
     const gchar * session_id, const gchar * peer, gboolean offerer,
     GstSignalBridge * self)
 {
+  gst_signal_bridge_start_session (self, session_id, peer, offerer);
+}
+
+/* Media may start on the element's own webrtcbin: a call accepted, or a
+ * meeting's publish session. */
+void
+gst_signal_bridge_start_session (GstSignalBridge * self,
+    const gchar * session_id, const gchar * peer, gboolean offerer)
+{
   SESSION_LOCK (self);
   if (self->in_call) {
     SESSION_UNLOCK (self);
     GST_WARNING_OBJECT (self, "already in a call, ending %s", session_id);
-    gst_convene_signaller_end_session (sig, session_id);
+    gst_convene_signaller_end_session (self->signaller, session_id);
     return;
   }
   g_free (self->session_id);
@@ -532,7 +542,9 @@ on_signaller_description (GstConveneSignaller * sig, const gchar * session_id,
 {
   GstPromise *promise;
 
-  if (gst_signal_bridge_server_handle_description (self, session_id, desc))
+  if (gst_signal_bridge_server_handle_description (self, session_id, desc)
+      || gst_signal_bridge_meeting_handle_description (self, session_id,
+          desc))
     return;
   if (!session_is_current (self, session_id)) {
     GST_WARNING_OBJECT (self, "ignoring SDP for unknown call %s", session_id);
@@ -560,6 +572,8 @@ on_signaller_ice (GstConveneSignaller * sig, const gchar * session_id,
     GstSignalBridge * self)
 {
   if (gst_signal_bridge_server_handle_ice (self, session_id, mline,
+          candidate)
+      || gst_signal_bridge_meeting_handle_ice (self, session_id, mline,
           candidate))
     return;
   if (!session_is_current (self, session_id))
@@ -619,145 +633,6 @@ fail_signalling:
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE, ("%s", message),
         ("error code %s", code));
   }
-}
-
-/* ---------------------------------------------------------------------- */
-/* Congestion control and statistics */
-
-typedef struct
-{
-  gdouble worst_loss;
-  gdouble worst_rtt;
-  gboolean have_report;
-} LossScan;
-
-static gboolean
-scan_remote_inbound (GQuark field, const GValue * value, gpointer user_data)
-{
-  LossScan *scan = user_data;
-  const GstStructure *s;
-  GstWebRTCStatsType type;
-  gdouble loss = 0.0, rtt = 0.0;
-
-  if (!GST_VALUE_HOLDS_STRUCTURE (value))
-    return TRUE;
-  s = gst_value_get_structure (value);
-  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
-      || type != GST_WEBRTC_STATS_REMOTE_INBOUND_RTP)
-    return TRUE;
-  if (gst_structure_get_double (s, "fraction-lost", &loss)) {
-    scan->worst_loss = MAX (scan->worst_loss, loss);
-    scan->have_report = TRUE;
-  }
-  if (gst_structure_get_double (s, "round-trip-time", &rtt))
-    scan->worst_rtt = MAX (scan->worst_rtt, rtt);
-  return TRUE;
-}
-
-static void
-apply_video_bitrate (GstSignalBridge * self, guint bitrate)
-{
-  GList *l;
-
-  PADS_LOCK (self);
-  for (l = self->video_encoders; l; l = l->next) {
-    GstElement *enc = l->data;
-
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (enc),
-            "target-bitrate"))
-      g_object_set (enc, "target-bitrate", (gint) bitrate, NULL);
-    else
-      g_object_set (enc, "bitrate", MAX (1u, bitrate / 1000), NULL);
-  }
-  PADS_UNLOCK (self);
-}
-
-static void
-on_stats (GstPromise * promise, gpointer user_data)
-{
-  GstSignalBridge *self = GST_SIGNAL_BRIDGE (user_data);
-  const GstStructure *reply = NULL;
-  LossScan scan = { 0.0, 0.0, FALSE };
-  guint bitrate = 0, before = 0;
-
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
-    reply = gst_promise_get_reply (promise);
-  if (reply == NULL) {
-    gst_promise_unref (promise);
-    return;
-  }
-  gst_structure_foreach (reply, scan_remote_inbound, &scan);
-
-  STATS_LOCK (self);
-  if (self->last_stats)
-    gst_structure_free (self->last_stats);
-  self->last_stats = gst_structure_copy (reply);
-  if (scan.have_report) {
-    before = self->cc.bitrate;
-    bitrate = convene_congestion_controller_update (&self->cc,
-        scan.worst_loss, scan.worst_rtt);
-  }
-  STATS_UNLOCK (self);
-  gst_promise_unref (promise);
-
-  if (bitrate != 0 && bitrate != before) {
-    GST_DEBUG_OBJECT (self, "loss %.3f rtt %.3f s: video bitrate %u -> %u",
-        scan.worst_loss, scan.worst_rtt, before, bitrate);
-    apply_video_bitrate (self, bitrate);
-  }
-}
-
-static gboolean
-on_stats_tick (GstClock * clock, GstClockTime time, GstClockID id,
-    gpointer user_data)
-{
-  GstSignalBridge *self = GST_SIGNAL_BRIDGE (user_data);
-  GstPromise *promise;
-
-  promise = gst_promise_new_with_change_func (on_stats, gst_object_ref (self),
-      gst_object_unref);
-  g_signal_emit_by_name (self->webrtcbin, "get-stats", NULL, promise);
-  return TRUE;
-}
-
-static void
-start_stats (GstSignalBridge * self)
-{
-  GstClock *clock = gst_system_clock_obtain ();
-  ConveneCongestionControl mode;
-  guint start, min, max;
-
-  GST_OBJECT_LOCK (self);
-  mode = self->congestion_control;
-  start = self->video_bitrate;
-  min = self->min_video_bitrate;
-  max = self->max_video_bitrate;
-  GST_OBJECT_UNLOCK (self);
-
-  STATS_LOCK (self);
-  if (mode == CONVENE_CONGESTION_CONTROL_NONE)
-    min = max = start;
-  convene_congestion_controller_init (&self->cc, mode, min, max, start);
-  if (self->stats_clock_id == NULL) {
-    self->stats_clock_id = gst_clock_new_periodic_id (clock,
-        gst_clock_get_time (clock) + STATS_INTERVAL, STATS_INTERVAL);
-    gst_clock_id_wait_async (self->stats_clock_id, on_stats_tick,
-        gst_object_ref (self), gst_object_unref);
-  }
-  STATS_UNLOCK (self);
-  gst_object_unref (clock);
-}
-
-static void
-stop_stats (GstSignalBridge * self)
-{
-  STATS_LOCK (self);
-  if (self->stats_clock_id) {
-    gst_clock_id_unschedule (self->stats_clock_id);
-    gst_clock_id_unref (self->stats_clock_id);
-    self->stats_clock_id = NULL;
-  }
-  STATS_UNLOCK (self);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -894,6 +769,7 @@ stop_signaller (GstSignalBridge * self)
   gboolean running;
 
   gst_signal_bridge_hangup (self);
+  gst_signal_bridge_meeting_stop (self);
   SESSION_LOCK (self);
   running = self->signaller_running;
   self->signaller_running = FALSE;
@@ -924,7 +800,7 @@ gst_signal_bridge_change_state (GstElement * element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (self->role == GST_SIGNAL_BRIDGE_ROLE_CLIENT) {
         configure_webrtcbin (self);
-        start_stats (self);
+        gst_signal_bridge_start_stats (self);
       }
       start_signaller (self);
       break;
@@ -947,7 +823,7 @@ gst_signal_bridge_change_state (GstElement * element,
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       stop_signaller (self);
-      stop_stats (self);
+      gst_signal_bridge_stop_stats (self);
       gst_signal_bridge_server_stop (self);
       break;
     default:
@@ -1013,6 +889,7 @@ gst_signal_bridge_set_signaller (GstSignalBridge * self,
       G_CALLBACK (on_signaller_session_ended), self);
   g_signal_connect (signaller, "error", G_CALLBACK (on_signaller_error), self);
   gst_signal_bridge_server_connect_signaller (self, signaller);
+  gst_signal_bridge_meeting_connect_signaller (self, signaller);
 }
 
 /* uri and token belong to the signaller; forward them when it has them. */
@@ -1236,7 +1113,7 @@ gst_signal_bridge_dispose (GObject * object)
 {
   GstSignalBridge *self = GST_SIGNAL_BRIDGE (object);
 
-  stop_stats (self);
+  gst_signal_bridge_stop_stats (self);
   if (self->signaller) {
     stop_signaller (self);
     g_signal_handlers_disconnect_by_data (self->signaller, self);
@@ -1267,6 +1144,11 @@ gst_signal_bridge_finalize (GObject * object)
   g_strfreev (self->server_stun);
   g_strfreev (self->server_turn);
   gst_signal_bridge_server_finalize (self);
+  g_free (self->sfu_id);
+  g_free (self->own_participant_id_client);
+  if (self->sub_mids)
+    g_hash_table_unref (self->sub_mids);
+  g_mutex_clear (&self->meeting_lock);
   if (self->last_stats)
     gst_structure_free (self->last_stats);
   g_mutex_clear (&self->session_lock);
@@ -1461,6 +1343,7 @@ gst_signal_bridge_init (GstSignalBridge * self)
   g_mutex_init (&self->pads_lock);
   g_mutex_init (&self->stats_lock);
   gst_signal_bridge_server_init (self);
+  g_mutex_init (&self->meeting_lock);
   self->role = DEFAULT_ROLE;
   self->meeting = g_strdup (DEFAULT_MEETING);
 

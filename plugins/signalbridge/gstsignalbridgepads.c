@@ -13,6 +13,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "gstsignalbridge-private.h"
+#include "gstsignalbridgepad.h"
 
 #define GST_CAT_DEFAULT gst_signal_bridge_debug
 
@@ -101,7 +102,8 @@ watch_target (GstPad * ghost, GstPad * target)
  * announces it and gets its target once the decoder is ready, so that a
  * call ending in between still reaches (and EOSes) a linked pad. */
 static GstPad *
-expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video)
+expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video,
+    const gchar * participant_id, const gchar * track_id)
 {
   GstPadTemplate *templ;
   GstPad *ghost;
@@ -117,17 +119,33 @@ expose_src_pad (GstSignalBridge * self, GstPad * target, gboolean video)
 
   templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
       video ? "video_src_%u" : "audio_src_%u");
-  if (target)
+  if (participant_id) {
+    /* A meeting's track says whose it is. */
+    ghost = gst_signal_bridge_pad_new (name, templ, participant_id,
+        participant_id, track_id, video ? "video" : "audio", 0, "");
+    if (target)
+      gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), target);
+  } else if (target) {
     ghost = gst_ghost_pad_new_from_template (name, target, templ);
-  else
+  } else {
     ghost = gst_ghost_pad_new_no_target_from_template (name, templ);
+  }
   g_free (name);
 
   if (target)
     watch_target (ghost, target);
   gst_pad_set_active (ghost, TRUE);
-  GST_INFO_OBJECT (self, "exposing %s", GST_PAD_NAME (ghost));
+  GST_INFO_OBJECT (self, "exposing %s (participant %s, track %s)",
+      GST_PAD_NAME (ghost), GST_STR_NULL (participant_id),
+      GST_STR_NULL (track_id));
   gst_element_add_pad (GST_ELEMENT (self), ghost);
+  if (participant_id)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("signalbridge-remote-track", "participant-id",
+                G_TYPE_STRING, participant_id, "track-id", G_TYPE_STRING,
+                track_id, "pad", G_TYPE_STRING, GST_PAD_NAME (ghost),
+                NULL)));
 
   PADS_LOCK (self);
   ended = self->tracks_ended;
@@ -162,6 +180,15 @@ void
 gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
     GstSignalBridge * self)
 {
+  gst_signal_bridge_expose_remote_track (self, pad, NULL, NULL);
+}
+
+/* Exposes a remote track of webrtcbin's @pad, decoded unless decode=false;
+ * @participant_id and @track_id name its publisher in a meeting. */
+void
+gst_signal_bridge_expose_remote_track (GstSignalBridge * self, GstPad * pad,
+    const gchar * participant_id, const gchar * track_id)
+{
   GstCaps *caps;
   const gchar *media = NULL;
   gboolean video, decode;
@@ -194,7 +221,8 @@ gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
     if (decodebin == NULL)
       goto fail_no_decodebin;
     g_object_set_data_full (G_OBJECT (decodebin), "signalbridge-ghost",
-        gst_object_ref (expose_src_pad (self, NULL, video)),
+        gst_object_ref (expose_src_pad (self, NULL, video, participant_id,
+                track_id)),
         gst_object_unref);
     g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
         self);
@@ -206,7 +234,7 @@ gst_signal_bridge_on_webrtc_pad_added (GstElement * webrtc, GstPad * pad,
           GST_PAD_NAME (pad));
     gst_object_unref (sinkpad);
   } else {
-    expose_src_pad (self, pad, video);
+    expose_src_pad (self, pad, video, participant_id, track_id);
   }
   return;
 

@@ -71,6 +71,7 @@ typedef struct
   gboolean offering;            /* subscribe: an offer awaits its answer */
   gboolean renegotiate;         /* subscribe: changes since the last offer */
   GstClockID timer;             /* subscribe: pending coalesced offer */
+  GHashTable *ssrcs;            /* subscribe: msid -> SSRC we send it as */
   gboolean estimate_hooked;
 } Session;
 
@@ -94,6 +95,7 @@ session_clear (gpointer p)
   g_free (s->id);
   g_free (s->participant_id);
   g_clear_pointer (&s->mids, g_hash_table_unref);
+  g_clear_pointer (&s->ssrcs, g_hash_table_unref);
   if (s->webrtcbin)
     gst_object_unref (s->webrtcbin);
 }
@@ -195,6 +197,7 @@ session_new (GstSignalBridge * self, const gchar * participant_id,
   s->publish = publish;
   s->id = g_strdup_printf ("%s/%s", participant_id,
       publish ? "publish" : "subscribe");
+  s->ssrcs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
   if (s->webrtcbin == NULL) {
     session_unref (s);
@@ -705,6 +708,9 @@ on_subscribe_offer_created (GstPromise * promise, gpointer user_data)
   /* webrtcbin 1.22 drops goog-remb from the codec preferences; without it
    * browsers send no REMB and subscriber-estimate would stay silent. */
   convene_sdp_add_remb (offer->sdp);
+  SERVER_LOCK (self);
+  convene_sdp_add_ssrcs (offer->sdp, s->ssrcs);
+  SERVER_UNLOCK (self);
   webrtc = session_webrtc (self, s);
   if (webrtc) {
     gst_convene_signaller_send_sdp (self->signaller, s->id, offer);
@@ -856,6 +862,58 @@ on_subscribe_new_ssrc (GstElement * rtpbin, guint session, guint ssrc,
   }
 }
 
+static gboolean
+rewrite_ssrc (GstBuffer ** buf, guint idx, gpointer user_data)
+{
+  guint32 ssrc = GPOINTER_TO_UINT (user_data);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (!gst_rtp_buffer_map (*buf, GST_MAP_READ, &rtp))
+    return TRUE;
+  if (gst_rtp_buffer_get_ssrc (&rtp) == ssrc) {
+    gst_rtp_buffer_unmap (&rtp);
+    return TRUE;
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  *buf = gst_buffer_make_writable (*buf);
+  if (gst_rtp_buffer_map (*buf, GST_MAP_WRITE, &rtp)) {
+    gst_rtp_buffer_set_ssrc (&rtp, ssrc);
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
+/* The subscribe offer announces each track's SSRC (so that receivers can
+ * demultiplex the bundle without the mid extension); whatever SSRC the
+ * router picked, the packets leave with that one. */
+static GstPadProbeReturn
+set_announced_ssrc (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    rewrite_ssrc (&buf, 0, user_data);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    list = gst_buffer_list_make_writable (list);
+    gst_buffer_list_foreach (list, rewrite_ssrc, user_data);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A router src pad that can be told its SSRC is told ours, so that the
+ * caps it sends agree with the packets (the probe then has nothing to
+ * rewrite). */
+static void
+on_sub_linked (GstPad * pad, GstPad * peer, gpointer user_data)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (peer), "ssrc"))
+    g_object_set (peer, "ssrc", GPOINTER_TO_UINT (user_data), NULL);
+}
+
 /* Codec preferences for a subscriber's m-line: the publisher's RTP caps
  * when known (so the SDP offers what will be forwarded), else our
  * defaults; with the feedback the forwarding path relies on. */
@@ -985,6 +1043,22 @@ add_subscriber_track (GstSignalBridge * self, const gchar * subscriber_id,
       publisher_id, track_id, kind, 0, "");
   g_free (name);
   gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), webrtc_pad);
+  {
+    guint32 ssrc;
+
+    do
+      ssrc = g_random_int ();
+    while (ssrc == 0);
+    gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, set_announced_ssrc,
+        GUINT_TO_POINTER (ssrc), NULL);
+    SERVER_LOCK (self);
+    g_hash_table_replace (s->ssrcs, g_strdup_printf ("%s %s", publisher_id,
+            track_id), GUINT_TO_POINTER (ssrc));
+    SERVER_UNLOCK (self);
+    g_signal_connect (ghost, "linked", G_CALLBACK (on_sub_linked),
+        GUINT_TO_POINTER (ssrc));
+  }
   g_object_set_data_full (G_OBJECT (ghost), "signalbridge-webrtc-pad",
       webrtc_pad, gst_object_unref);
   g_object_set_data_full (G_OBJECT (ghost), "signalbridge-session",
@@ -1034,6 +1108,18 @@ gst_signal_bridge_server_release_pad (GstSignalBridge * self, GstPad * pad)
   gchar *subscriber = NULL;
 
   g_object_get (pad, "participant-id", &subscriber, NULL);
+  if (s) {
+    gchar *pub = NULL, *track = NULL, *msid;
+
+    g_object_get (pad, "publisher-id", &pub, "track-id", &track, NULL);
+    msid = g_strdup_printf ("%s %s", pub, track);
+    SERVER_LOCK (self);
+    g_hash_table_remove (s->ssrcs, msid);
+    SERVER_UNLOCK (self);
+    g_free (msid);
+    g_free (pub);
+    g_free (track);
+  }
   SERVER_LOCK (self);
   p = subscriber ? get_participant (self, subscriber, FALSE) : NULL;
   if (p && (l = g_list_find (p->sub_pads, pad)))

@@ -17,6 +17,7 @@ mid_info_free (gpointer p)
 {
   ConveneMidInfo *m = p;
 
+  g_free (m->stream_id);
   g_free (m->track_id);
   g_strfreev (m->rids);
   g_free (m);
@@ -39,9 +40,10 @@ convene_sdp_publish_tracks (const GstSDPMessage * sdp)
     if (mid == NULL)
       continue;
     info = g_new0 (ConveneMidInfo, 1);
-    if (msid && strchr (msid, ' '))
+    if (msid && strchr (msid, ' ')) {
+      info->stream_id = g_strndup (msid, strchr (msid, ' ') - msid);
       info->track_id = g_strdup (strchr (msid, ' ') + 1);
-    else
+    } else
       info->track_id = g_strdup (mid);
     /* "send q;h;f" (alternatives after ',' and paused "~" rids are not
      * layers of their own). */
@@ -173,6 +175,41 @@ convene_sdp_add_remb (GstSDPMessage * offer)
       }
       if (!have)
         gst_sdp_media_add_attribute (m, "rtcp-fb", value);
+    }
+  }
+}
+
+void
+convene_sdp_add_ssrcs (GstSDPMessage * offer, GHashTable * ssrcs)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_message_medias_len (offer); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (offer, i);
+    const gchar *msid = gst_sdp_media_get_attribute_val (m, "msid");
+    guint ssrc;
+
+    guint j;
+
+    if (msid == NULL || gst_sdp_media_get_attribute_val (m, "inactive")
+        || !(ssrc = GPOINTER_TO_UINT (g_hash_table_lookup (ssrcs, msid))))
+      continue;
+    /* webrtcbin writes the SSRC of the caps it was fed (the router's) once
+     * it has seen them; ours is the one on the wire. */
+    for (j = gst_sdp_media_attributes_len (m); j > 0; j--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, j - 1);
+
+      if (g_strcmp0 (a->key, "ssrc") == 0
+          || g_strcmp0 (a->key, "ssrc-group") == 0)
+        gst_sdp_media_remove_attribute (m, j - 1);
+    }
+    {
+      g_autofree gchar *cname = g_strdup_printf ("%u cname:convene-sfu",
+          ssrc);
+      g_autofree gchar *line = g_strdup_printf ("%u msid:%s", ssrc, msid);
+
+      gst_sdp_media_add_attribute (m, "ssrc", cname);
+      gst_sdp_media_add_attribute (m, "ssrc", line);
     }
   }
 }

@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 /* What a publisher's offer says about one m-line. */
 typedef struct
 {
+  gchar *stream_id;             /* first token of a=msid, or NULL */
   gchar *track_id;              /* second token of a=msid, else the mid */
   gchar **rids;                 /* a=simulcast:send order, NULL without */
   guint rid_ext;                /* extmap id of rtp-stream-id, 0 = none */
@@ -41,6 +42,12 @@ void convene_sdp_complete_answer (const GstSDPMessage * offer,
 
 /* Adds a=rtcp-fb:<pt> goog-remb to every video format of @offer. */
 void convene_sdp_add_remb (GstSDPMessage * offer);
+
+/* For every m-line of @offer whose a=msid is a key of @ssrcs (msid ->
+ * GUINT_TO_POINTER (ssrc)), writes that SSRC's a=ssrc cname and msid
+ * lines instead of webrtcbin's: receivers that do not negotiate the mid header extension
+ * (webrtcbin, and browsers without it) demultiplex a bundle by SSRC. */
+void convene_sdp_add_ssrcs (GstSDPMessage * offer, GHashTable * ssrcs);
 
 /* Parses a REMB FCI ("REMB", SSRC count, 6-bit exponent, 18-bit
  * mantissa); FALSE if @fci is not one. */

@@ -151,6 +151,18 @@ e2e_server_ws_url (E2eServer * srv)
 }
 
 gchar *
+e2e_server_meeting_token (E2eServer * srv, const gchar * user,
+    const gchar * meeting, GError ** error)
+{
+  gchar *token = NULL;
+
+  if (!run_cli (srv->bin, srv->data_dir, &token, error, "token", "--user",
+          user, "--meeting", meeting, NULL))
+    return NULL;
+  return token;
+}
+
+gchar *
 e2e_server_token (E2eServer * srv, const gchar * user, GError ** error)
 {
   gchar *token = NULL;
@@ -214,6 +226,7 @@ struct _E2ePeer
    * the pad probes run in streaming threads. */
   GMutex counters_lock;
   GArray *video_frames;         /* guint per video track */
+  GPtrArray *video_publishers;  /* participant-id per video track, or "" */
   guint audio_buffers;
   gint64 first_frame_time;
 
@@ -223,6 +236,7 @@ struct _E2ePeer
   gint64 calling_time;
   gint64 connected_time;
   gboolean leave_extra_video_unlinked;
+  gchar *participant_id;        /* from signalbridge-meeting */
 };
 
 typedef struct
@@ -268,10 +282,17 @@ on_bridge_pad_added (GstElement * bridge, GstPad * pad, E2ePeer * peer)
   d->video_index = -1;
   if (g_str_has_prefix (GST_PAD_NAME (pad), "video_")) {
     guint zero = 0;
+    gchar *publisher = NULL;
 
+    /* In a meeting the pad names the participant whose track it is. */
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (pad),
+            "participant-id"))
+      g_object_get (pad, "participant-id", &publisher, NULL);
     g_mutex_lock (&peer->counters_lock);
     d->video_index = peer->video_frames->len;
     g_array_append_val (peer->video_frames, zero);
+    g_ptr_array_add (peer->video_publishers,
+        publisher ? publisher : g_strdup (""));
     g_mutex_unlock (&peer->counters_lock);
   }
   if (d->video_index > 0 && peer->leave_extra_video_unlinked) {
@@ -329,6 +350,15 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
           peer->calling_time = g_get_monotonic_time ();
         g_printerr ("%s: call state %s (reason %s)\n", peer->name, state,
             GST_STR_NULL (gst_structure_get_string (s, "reason")));
+      } else if (gst_structure_has_name (s, "signalbridge-meeting")) {
+        const gchar *id = gst_structure_get_string (s, "participant-id");
+
+        if (id) {
+          g_free (peer->participant_id);
+          peer->participant_id = g_strdup (id);
+        }
+        g_printerr ("%s: meeting mode %s\n", peer->name,
+            gst_structure_get_string (s, "mode"));
       }
       break;
     }
@@ -364,6 +394,7 @@ e2e_peer_new (const E2ePeerConfig * config, GError ** error)
 
   g_mutex_init (&peer->counters_lock);
   peer->video_frames = g_array_new (FALSE, TRUE, sizeof (guint));
+  peer->video_publishers = g_ptr_array_new_with_free_func (g_free);
   peer->name = g_strdup (config->name ? config->name : "peer");
   peer->state = g_strdup ("none");
   peer->leave_extra_video_unlinked = config->leave_extra_video_unlinked;
@@ -399,6 +430,8 @@ e2e_peer_new (const E2ePeerConfig * config, GError ** error)
       NULL);
   if (config->call)
     g_object_set (peer->bridge, "call", config->call, NULL);
+  if (config->meeting)
+    g_object_set (peer->bridge, "meeting", config->meeting, NULL);
   if (config->relay)
     gst_util_set_object_arg (G_OBJECT (peer->bridge), "ice-transport-policy",
         "relay");
@@ -474,6 +507,8 @@ e2e_peer_free (E2ePeer * peer)
   if (peer->bridge)
     gst_object_unref (peer->bridge);
   g_array_unref (peer->video_frames);
+  g_ptr_array_unref (peer->video_publishers);
+  g_free (peer->participant_id);
   g_mutex_clear (&peer->counters_lock);
   g_free (peer->name);
   g_free (peer->state);
@@ -701,4 +736,22 @@ gboolean
 e2e_tap_failed (void)
 {
   return tap_failed;
+}
+
+gchar *
+e2e_peer_video_publisher (E2ePeer * peer, guint i)
+{
+  gchar *id = NULL;
+
+  g_mutex_lock (&peer->counters_lock);
+  if (i < peer->video_publishers->len)
+    id = g_strdup (g_ptr_array_index (peer->video_publishers, i));
+  g_mutex_unlock (&peer->counters_lock);
+  return id;
+}
+
+const gchar *
+e2e_peer_participant_id (E2ePeer * peer)
+{
+  return peer->participant_id;
 }

@@ -32,6 +32,9 @@ const gchar *e2e_server_ws_url (E2eServer * server);
 /* A token for @user, from the convened CLI; NULL on failure. */
 gchar *e2e_server_token (E2eServer * server, const gchar * user,
     GError ** error);
+/* A token scoped to @meeting (a scoped token's join creates the meeting). */
+gchar *e2e_server_meeting_token (E2eServer * server, const gchar * user,
+    const gchar * meeting, GError ** error);
 void e2e_server_stop (E2eServer * server);
 
 typedef struct
@@ -50,6 +53,8 @@ typedef struct
   /* Leave remote video tracks after the first unlinked (like an app that
    * ignores a screen share): they are counted but carry no frames here. */
   gboolean leave_extra_video_unlinked;
+  /* Join this meeting instead of calling. */
+  const gchar *meeting;
 } E2ePeerConfig;
 
 typedef struct _E2ePeer E2ePeer;
@@ -98,6 +103,12 @@ gchar *e2e_peer_status_json (E2ePeer * peer);
  * pass; returns whether @done became TRUE. */
 gboolean e2e_wait_until (gboolean (*done) (gpointer), gpointer data,
     gdouble timeout_s);
+
+/* Meetings: the participant-id of the publisher of video track @i (""
+ * outside meetings; NULL if there is no such track), and our own
+ * participant id once joined (NULL before). */
+gchar *e2e_peer_video_publisher (E2ePeer * peer, guint i);
+const gchar *e2e_peer_participant_id (E2ePeer * peer);
 
 /* TAP helpers: prints "ok N - what" or "not ok N - what". */
 void e2e_tap (gboolean ok, const gchar * what);

@@ -548,6 +548,7 @@ GST_START_TEST (test_sdp_publish_tracks)
   mids = convene_sdp_publish_tracks (sdp);
   fail_unless_equals_int (g_hash_table_size (mids), 3);
   info = g_hash_table_lookup (mids, "0");
+  fail_unless_equals_string (info->stream_id, "s1");
   fail_unless_equals_string (info->track_id, "mic-1");
   fail_unless (info->rids == NULL);
   info = g_hash_table_lookup (mids, "1");
@@ -560,6 +561,7 @@ GST_START_TEST (test_sdp_publish_tracks)
   /* Without a=msid the mid names the track. */
   info = g_hash_table_lookup (mids, "2");
   fail_unless_equals_string (info->track_id, "2");
+  fail_unless (info->stream_id == NULL);
   g_hash_table_unref (mids);
   gst_sdp_message_free (sdp);
 }

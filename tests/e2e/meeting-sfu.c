@@ -1,0 +1,196 @@
+/* Convene
+ * Copyright (C) 2026 Convene contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Three gst bots (signalbridge meeting=m1) in one SFU meeting through the
+ * real convened and the real convene-worker (TAP output).
+ *
+ * convened runs with meetings.mesh-max=1, so the second join moves the
+ * meeting to the SFU and convened starts the worker; the worker's pipeline
+ * is the repository's meeting.pipeline with allow-loopback=true (this runs
+ * in a loopback-only namespace).  Every bot must decode video from both
+ * others, each track named by its publisher's participant id.  Run it
+ * through tests/netns-run.sh. */
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include "e2e-common.h"
+
+#define N_BOTS 3
+#define MIN_VIDEO_FRAMES 20
+#define DEADLINE_S 60.0
+
+typedef struct
+{
+  E2ePeer *bots[N_BOTS];
+  guint n;
+} Bots;
+
+static gboolean
+joined_or_failed (gpointer data)
+{
+  E2ePeer *bot = data;
+
+  return e2e_peer_error (bot) != NULL || e2e_peer_participant_id (bot);
+}
+
+static gboolean
+everyone_sees_everyone (gpointer data)
+{
+  Bots *b = data;
+  guint i;
+
+  for (i = 0; i < b->n; i++) {
+    if (e2e_peer_error (b->bots[i]))
+      return TRUE;
+    if (e2e_peer_video_tracks (b->bots[i]) < b->n - 1
+        || e2e_peer_min_video_frames (b->bots[i]) < MIN_VIDEO_FRAMES)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The worker's pipeline: the repository's, with loopback candidates. */
+static gchar *
+write_pipeline (const gchar * dir, GError ** error)
+{
+  const gchar *var = "allow-loopback=${ALLOW_LOOPBACK}";
+  const gchar *root = g_getenv ("CONVENE_SOURCE_ROOT");
+  g_autofree gchar *src = g_build_filename (root ? root : ".", "pipelines",
+      "meeting.pipeline", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *patched = NULL;
+  g_auto (GStrv) parts = NULL;
+  gchar *path;
+
+  if (!g_file_get_contents (src, &text, NULL, error))
+    return NULL;
+  if (strstr (text, var) == NULL) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "%s does not pass %s", src, var);
+    return NULL;
+  }
+  parts = g_strsplit (text, var, -1);
+  patched = g_strjoinv ("allow-loopback=true", parts);
+  path = g_build_filename (dir, "meeting.pipeline", NULL);
+  if (!g_file_set_contents (path, patched, -1, error))
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+int
+main (int argc, char **argv)
+{
+  const gchar *users[] = { "bot0", "bot1", "bot2", NULL };
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *pipeline = NULL;
+  g_autofree gchar *pipeline_arg = NULL;
+  gchar *tokens[N_BOTS] = { NULL };
+  E2eServer *server;
+  Bots b = { {NULL}, 0 };
+  gboolean ok;
+  guint i, j;
+
+  gst_init (&argc, &argv);
+  g_print ("TAP version 13\n1..%u\n", 2 + 2 * N_BOTS);
+
+  dir = g_dir_make_tmp ("meeting-sfu-XXXXXX", &err);
+  if (dir)
+    pipeline = write_pipeline (dir, &err);
+  if (pipeline == NULL) {
+    g_print ("Bail out! %s\n", err ? err->message : "no temporary dir");
+    return 1;
+  }
+  pipeline_arg = g_strdup_printf ("meetings.pipeline=%s", pipeline);
+  {
+    const gchar *args[] = { "--set", "meetings.mesh-max=1", "--set",
+      pipeline_arg, NULL
+    };
+    server = e2e_server_start_with_args (NULL, users, args, &err);
+  }
+  if (server == NULL) {
+    g_print ("Bail out! convened: %s\n", err->message);
+    return 1;
+  }
+  for (i = 0; i < N_BOTS; i++) {
+    tokens[i] = e2e_server_meeting_token (server, users[i], "m1", &err);
+    if (tokens[i] == NULL) {
+      g_print ("Bail out! token: %s\n", err->message);
+      return 1;
+    }
+  }
+
+  /* One at a time, each in the meeting before the next joins: the first
+   * is alone (mesh), the second moves the meeting to the SFU. */
+  ok = TRUE;
+  for (i = 0; i < N_BOTS && ok; i++) {
+    E2ePeerConfig config = { 0 };
+
+    config.uri = e2e_server_ws_url (server);
+    config.token = tokens[i];
+    config.allow_loopback = TRUE;
+    config.name = users[i];
+    config.meeting = "m1";
+    b.bots[i] = e2e_peer_new (&config, &err);
+    ok = b.bots[i] != NULL && e2e_peer_start (b.bots[i])
+        && e2e_wait_until (joined_or_failed, b.bots[i], 10.0)
+        && e2e_peer_error (b.bots[i]) == NULL;
+    b.n = i + 1;
+  }
+  e2e_tap (ok, "three bots joined meeting m1");
+
+  ok = ok && e2e_wait_until (everyone_sees_everyone, &b, DEADLINE_S);
+  e2e_tap (ok, "every bot decodes video from every other bot");
+
+  for (i = 0; i < b.n; i++) {
+    E2ePeer *bot = b.bots[i];
+    g_autofree gchar *what = NULL;
+    gboolean named = e2e_peer_video_tracks (bot) == N_BOTS - 1;
+
+    what = g_strdup_printf ("%s: %u video tracks, fewest frames %u, error %s",
+        users[i], e2e_peer_video_tracks (bot),
+        e2e_peer_min_video_frames (bot), GST_STR_NULL (e2e_peer_error (bot)));
+    e2e_tap (e2e_peer_error (bot) == NULL
+        && e2e_peer_min_video_frames (bot) >= MIN_VIDEO_FRAMES, what);
+
+    /* Each track names a different other participant. */
+    for (j = 0; named && j < e2e_peer_video_tracks (bot); j++) {
+      g_autofree gchar *pub = e2e_peer_video_publisher (bot, j);
+      g_autofree gchar *other = j + 1 < e2e_peer_video_tracks (bot) ?
+          e2e_peer_video_publisher (bot, j + 1) : NULL;
+
+      if (pub == NULL || pub[0] == '\0'
+          || g_strcmp0 (pub, e2e_peer_participant_id (bot)) == 0
+          || g_strcmp0 (pub, other) == 0)
+        named = FALSE;
+    }
+    g_free (what);
+    {
+      g_autofree gchar *p0 = e2e_peer_video_publisher (bot, 0);
+      g_autofree gchar *p1 = e2e_peer_video_publisher (bot, 1);
+
+      what = g_strdup_printf ("%s (%s): each video track names another "
+          "participant as its publisher (%s, %s)", users[i],
+          e2e_peer_participant_id (bot), p0, p1);
+    }
+    e2e_tap (named, what);
+  }
+
+  for (i = 0; i < b.n; i++)
+    e2e_peer_free (b.bots[i]);
+  e2e_server_stop (server);
+  for (i = 0; i < N_BOTS; i++)
+    g_free (tokens[i]);
+  g_unlink (pipeline);
+  g_rmdir (dir);
+  return e2e_tap_failed ()? 1 : 0;
+}

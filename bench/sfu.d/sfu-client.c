@@ -161,17 +161,14 @@ sub_packet (Sub * sub, GstBuffer * buf, gint64 now);
  * a delay on the way from one inside the receiving webrtcbin. */
 static GArray *jb_samples;
 
-static GstPadProbeReturn
-jb_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+static GArray *srtp_samples;   /* publisher: webrtcbin sink -> srtpenc */
+
+static void
+jb_packet (GstBuffer * buf, GArray * samples, gint64 now)
 {
-  gint64 now = g_get_monotonic_time ();
-  GstBuffer *buf;
   gboolean ok;
   guint64 h;
 
-  if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER) || !lat_on)
-    return GST_PAD_PROBE_OK;
-  buf = GST_PAD_PROBE_INFO_BUFFER (info);
   h = payload_hash (buf, &ok);
   if (ok) {
     Stamp *s = &stamps[h & (STAMP_SLOTS - 1)];
@@ -179,11 +176,37 @@ jb_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (s->hash == h && now >= t && now - t < 5 * G_USEC_PER_SEC) {
       gint64 d = now - t;
       g_mutex_lock (&lat_lock);
-      g_array_append_val (jb_samples, d);
+      g_array_append_val (samples, d);
       g_mutex_unlock (&lat_lock);
     }
   }
+}
+
+static GstPadProbeReturn
+jb_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GArray *samples = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!lat_on)
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *l = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (l); i++)
+      jb_packet (gst_buffer_list_get (l, i), samples, now);
+  } else {
+    jb_packet (GST_PAD_PROBE_INFO_BUFFER (info), samples, now);
+  }
   return GST_PAD_PROBE_OK;
+}
+
+static void
+on_srtpenc_pad (GstElement * el, GstPad * pad, gpointer data)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK
+      && g_str_has_prefix (GST_PAD_NAME (pad), "rtp_sink"))
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, jb_probe, srtp_samples, NULL);
 }
 
 static void
@@ -191,10 +214,35 @@ on_any_deep_added (GstBin * bin, GstBin * sub_bin, GstElement * el,
     gpointer data)
 {
   GstElementFactory *f = gst_element_get_factory (el);
+
+  /* a bin added whole (webrtcbin's transport bins) brings children that
+   * deep-element-added never names */
+  if (GST_IS_BIN (el)) {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (el));
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstElement *c = g_value_get_object (&v);
+      if (!GST_IS_BIN (c))
+        on_any_deep_added (bin, NULL, c, NULL);
+      g_value_reset (&v);
+    }
+    gst_iterator_free (it);
+  }
   if (f && g_strcmp0 (GST_OBJECT_NAME (f), "rtpjitterbuffer") == 0) {
     GstPad *pad = gst_element_get_static_pad (el, "sink");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, jb_probe, NULL, NULL);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, jb_probe, jb_samples, NULL);
     gst_object_unref (pad);
+  } else if (f && g_strcmp0 (GST_OBJECT_NAME (f), "srtpenc") == 0) {
+    /* only the publisher sends RTP: its rtp_sink pads */
+    GstIterator *it = gst_element_iterate_sink_pads (el);
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      on_srtpenc_pad (el, g_value_get_object (&v), NULL);
+      g_value_reset (&v);
+    }
+    gst_iterator_free (it);
+    g_signal_connect (el, "pad-added", G_CALLBACK (on_srtpenc_pad), NULL);
   }
 }
 
@@ -1020,6 +1068,7 @@ main (int argc, char **argv)
   }
   janus = g_strcmp0 (mode, "janus") == 0;
   jb_samples = g_array_new (FALSE, FALSE, sizeof (gint64));
+  srtp_samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   steps = g_strsplit (steps_s ? steps_s : "1,5,10,25,50", ",", -1);
   lat_samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   subs = g_ptr_array_new ();
@@ -1198,6 +1247,7 @@ main (int argc, char **argv)
     g_mutex_lock (&lat_lock);
     g_array_set_size (lat_samples, 0);
     g_array_set_size (jb_samples, 0);
+    g_array_set_size (srtp_samples, 0);
     lat_on = TRUE;
     g_mutex_unlock (&lat_lock);
     cpu0 = proc_cpu (spid);
@@ -1221,6 +1271,11 @@ main (int argc, char **argv)
         percentiles (jb_samples, &p50, &p99);
         g_print ("  before the subscribers' jitter buffers: p50 %.3f ms, "
             "p99 %.3f ms\n", p50 / 1000, p99 / 1000);
+      }
+      if (srtp_samples->len) {
+        percentiles (srtp_samples, &p50, &p99);
+        g_print ("  inside the publisher (webrtcbin sink -> srtpenc): p50 "
+            "%.3f ms, p99 %.3f ms\n", p50 / 1000, p99 / 1000);
       }
       percentiles (lat_samples, &p50, &p99);
       percentiles (joins, &j50, &dummy);

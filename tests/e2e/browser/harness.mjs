@@ -477,12 +477,14 @@ export async function tileMedia(page) {
       if (pc.connectionState === 'closed') continue;
       const report = await pc.getStats();
       report.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
+        if (s.type === 'inbound-rtp' && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
       });
     }
     return [...document.querySelectorAll('#remote-videos video[data-participant]')].map((v) => {
       const track = v.srcObject && v.srcObject.getVideoTracks()[0];
       const s = track ? byTrack.get(track.id) : null;
+      const audio = v.srcObject && v.srcObject.getAudioTracks()[0];
+      const a = audio ? byTrack.get(audio.id) : null;
       return {
         user: v.dataset.user,
         pid: v.dataset.participant,
@@ -491,6 +493,8 @@ export async function tileMedia(page) {
         width: s ? s.frameWidth || 0 : 0,
         height: s ? s.frameHeight || 0 : 0,
         playing: !v.paused && v.videoWidth > 0,
+        // Audio packets of the participant's audio track, which the camera tile plays.
+        audioPackets: a ? a.packetsReceived || 0 : 0,
       };
     });
   });

@@ -28,7 +28,8 @@ function meetingOf(page) {
 }
 
 // Waits until `page` decodes camera video from each of `users` with the frame count
-// still rising (10 more frames than first seen) and the tile playing.
+// still rising (10 more frames than first seen), the tile playing, and the
+// participant's audio arriving with it.
 async function waitCameras(page, users, what) {
   const base = new Map();
   await waitFor(async () => {
@@ -37,7 +38,7 @@ async function waitCameras(page, users, what) {
       const t = tiles.find((x) => x.user === u && x.kind === 'camera');
       if (!t || t.framesDecoded === 0) return false;
       if (!base.has(u)) base.set(u, t.framesDecoded);
-      return t.framesDecoded >= base.get(u) + 10 && t.playing;
+      return t.framesDecoded >= base.get(u) + 10 && t.playing && t.audioPackets > 0;
     });
   }, { timeout: 30000, what });
 }

@@ -7,7 +7,9 @@
 //
 // Differences from the real worker, on purpose: it forwards decoded-and-re-encoded
 // tracks (a browser cannot forward RTP), so it answers publish offers without
-// simulcast (the client then sends one layer); `view` messages are only recorded.
+// simulcast (the client then sends one layer), and it plays every received audio
+// track out (muted by --mute-audio) so that Chromium keeps encoding it; `view`
+// messages are only recorded.
 
 // Runs inside the page (page.evaluate): everything it needs is in its body.
 export function standinSfu({ wsUrl, token, meeting }) {
@@ -88,6 +90,12 @@ export function standinSfu({ wsUrl, token, meeting }) {
       state.published.set(pid, pubd);
     }
     pubd.tracks.add(track);
+    // Chromium sends a received audio track on only while something plays it out.
+    if (track.kind === 'audio') {
+      const out = new Audio();
+      out.srcObject = new MediaStream([track]);
+      out.play().catch((err) => fail('audio playout', err));
+    }
     // The publisher removing a track (screen share stopped) takes it off its stream.
     if (source) {
       source.addEventListener('removetrack', (e) => {

@@ -164,6 +164,8 @@ gboolean gst_signal_bridge_server_handle_ice (GstSignalBridge * self,
     const gchar * session_id, guint mline, const gchar * candidate);
 void gst_signal_bridge_server_release_pad (GstSignalBridge * self,
     GstPad * pad);
+void gst_signal_bridge_remove_webrtcbin (GstSignalBridge * self,
+    GstElement * webrtc);
 
 /* gstsignalbridgepads.c */
 void gst_signal_bridge_eos_src_pads (GstElement * element, gpointer unused);

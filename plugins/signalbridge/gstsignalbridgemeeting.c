@@ -118,10 +118,7 @@ dispose_webrtcbin (GstSignalBridge * self, GstElement * webrtc)
   if (webrtc == NULL)
     return;
   g_signal_handlers_disconnect_by_data (webrtc, self);
-  gst_element_set_locked_state (webrtc, TRUE);
-  gst_element_set_state (webrtc, GST_STATE_NULL);
-  if (GST_OBJECT_PARENT (webrtc) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), webrtc);
+  gst_signal_bridge_remove_webrtcbin (self, webrtc);
   gst_object_unref (webrtc);
 }
 
@@ -388,21 +385,32 @@ make_sub_webrtcbin (GstSignalBridge * self)
   return webrtc;
 }
 
+/* Whether @session_id is our subscribe session with the current worker;
+ * if so and it exists, its webrtcbin in @webrtc. */
+static gboolean
+subscribe_session (GstSignalBridge * self, const gchar * session_id,
+    GstElement ** webrtc)
+{
+  gboolean ours;
+
+  *webrtc = NULL;
+  MEETING_LOCK (self);
+  ours = self->sfu_id && g_str_has_prefix (session_id, self->sfu_id)
+      && g_strcmp0 (session_id + strlen (self->sfu_id), "/subscribe") == 0;
+  if (ours && self->sub_webrtcbin)
+    *webrtc = gst_object_ref (self->sub_webrtcbin);
+  MEETING_UNLOCK (self);
+  return ours;
+}
+
 gboolean
 gst_signal_bridge_meeting_handle_description (GstSignalBridge * self,
     const gchar * session_id, GstWebRTCSessionDescription * desc)
 {
   GstElement *webrtc = NULL, *made = NULL;
   GHashTable *mids;
-  gboolean ours;
 
-  MEETING_LOCK (self);
-  ours = self->sfu_id && g_str_has_prefix (session_id, self->sfu_id)
-      && g_strcmp0 (session_id + strlen (self->sfu_id), "/subscribe") == 0;
-  if (ours && self->sub_webrtcbin)
-    webrtc = gst_object_ref (self->sub_webrtcbin);
-  MEETING_UNLOCK (self);
-  if (!ours)
+  if (!subscribe_session (self, session_id, &webrtc))
     return FALSE;
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER) {
     GST_WARNING_OBJECT (self, "ignoring a subscribe %s",
@@ -448,14 +456,8 @@ gst_signal_bridge_meeting_handle_ice (GstSignalBridge * self,
     const gchar * session_id, guint mline, const gchar * candidate)
 {
   GstElement *webrtc = NULL;
-  gboolean ours;
+  gboolean ours = subscribe_session (self, session_id, &webrtc);
 
-  MEETING_LOCK (self);
-  ours = self->sfu_id && g_str_has_prefix (session_id, self->sfu_id)
-      && g_strcmp0 (session_id + strlen (self->sfu_id), "/subscribe") == 0;
-  if (ours && self->sub_webrtcbin)
-    webrtc = gst_object_ref (self->sub_webrtcbin);
-  MEETING_UNLOCK (self);
   if (webrtc && candidate && candidate[0])
     g_signal_emit_by_name (webrtc, "add-ice-candidate", mline, candidate);
   g_clear_object (&webrtc);

@@ -275,6 +275,26 @@ force_null (const GValue * value, gpointer user_data)
   }
 }
 
+/* Stops @webrtc and takes it out of the bridge.  Not from the webrtcbin's
+ * own thread nor a streaming thread of it: setting it to NULL joins them. */
+void
+gst_signal_bridge_remove_webrtcbin (GstSignalBridge * self,
+    GstElement * webrtc)
+{
+  GstIterator *it;
+
+  gst_element_set_locked_state (webrtc, TRUE);
+  gst_element_set_state (webrtc, GST_STATE_NULL);
+  /* webrtcbin 1.22 keeps its DTLS encoder state-locked and, when it was the
+   * DTLS client, leaves it running (a thread per session) on NULL. */
+  it = gst_bin_iterate_recurse (GST_BIN (webrtc));
+  while (gst_iterator_foreach (it, force_null, self) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
+  if (GST_OBJECT_PARENT (webrtc) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), webrtc);
+}
+
 /* Takes the session's webrtcbin down.  Not from the webrtcbin's own thread
  * nor a streaming thread of it: setting it to NULL joins them. */
 static void
@@ -298,7 +318,6 @@ session_close (GstSignalBridge * self, Session * s)
   if (webrtc == NULL)
     return;
 
-  g_signal_handlers_disconnect_by_data (webrtc, s);
   {
     GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
 
@@ -307,19 +326,8 @@ session_close (GstSignalBridge * self, Session * s)
       gst_object_unref (rtpbin);
     }
   }
-  gst_element_set_locked_state (webrtc, TRUE);
-  gst_element_set_state (webrtc, GST_STATE_NULL);
-  /* webrtcbin 1.22 keeps its DTLS encoder state-locked and, when it was the
-   * DTLS client, leaves it running (a thread per session) on NULL. */
-  {
-    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
-
-    while (gst_iterator_foreach (it, force_null, self) == GST_ITERATOR_RESYNC)
-      gst_iterator_resync (it);
-    gst_iterator_free (it);
-  }
-  if (GST_OBJECT_PARENT (webrtc) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), webrtc);
+  g_signal_handlers_disconnect_by_data (webrtc, s);
+  gst_signal_bridge_remove_webrtcbin (self, webrtc);
   GST_INFO_OBJECT (self, "session %s closed", s->id);
   gst_object_unref (webrtc);
 }

@@ -36,9 +36,13 @@ typedef struct
   GCond cond;
   GList *pads;                  /* pads added to the bridge (refs) */
   GPtrArray *sub_offers;        /* SDP text of each subscribe offer */
+  guint sub_answers;            /* answers sent back for them */
   gchar *joined;                /* participant-joined id */
   gchar *left;                  /* participant-left id */
-  guint estimates;
+  gchar *pid;                   /* the fake participant's id */
+  gchar *pub_session;           /* "<pid>/publish" */
+  gchar *sub_session;           /* "<pid>/subscribe" */
+  guint key_unit_requests;      /* GstForceKeyUnit seen by the publisher */
 } Fixture;
 
 static Fixture *fx;
@@ -72,10 +76,14 @@ on_sub_answer (GstPromise * promise, gpointer user_data)
       &answer, NULL);
   fail_unless (answer != NULL);
   g_signal_emit_by_name (fx->sub, "set-local-description", answer, NULL);
-  g_signal_emit_by_name (fx->ts, "session-description", "p1/subscribe",
+  g_signal_emit_by_name (fx->ts, "session-description", fx->sub_session,
       answer);
   gst_webrtc_session_description_free (answer);
   gst_promise_unref (promise);
+  g_mutex_lock (&fx->lock);
+  fx->sub_answers++;
+  g_cond_broadcast (&fx->cond);
+  g_mutex_unlock (&fx->lock);
 }
 
 static void
@@ -93,11 +101,11 @@ on_bridge_sdp (const gchar * session_id,
   GstWebRTCSessionDescription *copy = gst_webrtc_session_description_copy
       (desc);
 
-  if (g_str_equal (session_id, "p1/publish")) {
+  if (g_str_equal (session_id, fx->pub_session)) {
     fail_unless_equals_int (desc->type, GST_WEBRTC_SDP_TYPE_ANSWER);
     g_signal_emit_by_name (fx->pub, "set-remote-description", copy, NULL);
   } else {
-    fail_unless_equals_string (session_id, "p1/subscribe");
+    fail_unless_equals_string (session_id, fx->sub_session);
     fail_unless_equals_int (desc->type, GST_WEBRTC_SDP_TYPE_OFFER);
     g_mutex_lock (&fx->lock);
     g_ptr_array_add (fx->sub_offers, gst_sdp_message_as_text (desc->sdp));
@@ -113,18 +121,19 @@ static void
 on_bridge_ice (const gchar * session_id, guint mline, const gchar * candidate,
     gpointer user_data)
 {
-  GstElement *to = g_str_equal (session_id, "p1/publish") ? fx->pub : fx->sub;
+  GstElement *to = g_str_equal (session_id, fx->pub_session) ? fx->pub :
+      fx->sub;
 
-  if (candidate && candidate[0])
+  if (to && candidate && candidate[0])
     g_signal_emit_by_name (to, "add-ice-candidate", mline, candidate);
 }
 
 static void
 on_peer_ice (GstElement * webrtc, guint mline, const gchar * candidate,
-    gpointer session_id)
+    gpointer user_data)
 {
-  g_signal_emit_by_name (fx->ts, "handle-ice", session_id, mline, NULL,
-      candidate);
+  g_signal_emit_by_name (fx->ts, "handle-ice", webrtc == fx->pub ?
+      fx->pub_session : fx->sub_session, mline, NULL, candidate);
 }
 
 /* Browsers name each track in a=msid; the test peer does the same. */
@@ -140,7 +149,8 @@ on_pub_offer (GstPromise * promise, gpointer user_data)
   gst_sdp_media_add_attribute ((GstSDPMedia *)
       gst_sdp_message_get_media (offer->sdp, 0), "msid", "stream0 cam0");
   g_signal_emit_by_name (fx->pub, "set-local-description", offer, NULL);
-  g_signal_emit_by_name (fx->ts, "session-description", "p1/publish", offer);
+  g_signal_emit_by_name (fx->ts, "session-description", fx->pub_session,
+      offer);
   gst_webrtc_session_description_free (offer);
   gst_promise_unref (promise);
 }
@@ -173,17 +183,92 @@ on_left (GstElement * bridge, const gchar * id, gpointer user_data)
   g_mutex_unlock (&fx->lock);
 }
 
+static GstBusSyncReply
+drop_message (GstBus * bus, GstMessage * message, gpointer user_data)
+{
+  return GST_BUS_DROP;
+}
+
+/* Nobody reads these buses; a message holds its source, and a webrtcbin
+ * kept alive by its old messages would count as leaked.  (Flushing would
+ * not last: a pipeline unflushes its bus on NULL -> READY.) */
+static void
+flush_bus (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+
+  gst_bus_set_sync_handler (bus, drop_message, NULL, NULL);
+  gst_object_unref (bus);
+}
+
+static GstPadProbeReturn
+count_key_unit_requests (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (gst_event_has_name (event, "GstForceKeyUnit")) {
+    g_mutex_lock (&fx->lock);
+    fx->key_unit_requests++;
+    g_cond_broadcast (&fx->cond);
+    g_mutex_unlock (&fx->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The fake participant @pid: a publish and a subscribe webrtcbin. */
+static void
+peer_new (const gchar * pid)
+{
+  GError *err = NULL;
+  const gchar *tracks[] = { "video:cam0", NULL };
+
+  g_free (fx->pid);
+  g_free (fx->pub_session);
+  g_free (fx->sub_session);
+  fx->pid = g_strdup (pid);
+  fx->pub_session = g_strdup_printf ("%s/publish", pid);
+  fx->sub_session = g_strdup_printf ("%s/subscribe", pid);
+  fx->peer_pipe = gst_parse_launch ("videotestsrc is-live=true "
+      "! video/x-raw,width=160,height=120,framerate=15/1 "
+      "! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=15 "
+      "! rtpvp8pay name=pay pt=96 ! application/x-rtp,media=video,encoding-name=VP8,"
+      "payload=96,clock-rate=90000 ! webrtcbin name=pub bundle-policy=max-bundle "
+      "webrtcbin name=sub bundle-policy=max-bundle", &err);
+  fail_unless (fx->peer_pipe != NULL, "%s", err ? err->message : "");
+  flush_bus (fx->peer_pipe);
+  fx->pub = gst_bin_get_by_name (GST_BIN (fx->peer_pipe), "pub");
+  fx->sub = gst_bin_get_by_name (GST_BIN (fx->peer_pipe), "sub");
+  peer_add_loopback (fx->pub);
+  peer_add_loopback (fx->sub);
+  {
+    GstElement *pay = gst_bin_get_by_name (GST_BIN (fx->peer_pipe), "pay");
+    GstPad *src = gst_element_get_static_pad (pay, "src");
+
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        count_key_unit_requests, NULL, NULL);
+    gst_object_unref (src);
+    gst_object_unref (pay);
+  }
+  g_signal_connect (fx->pub, "on-ice-candidate", G_CALLBACK (on_peer_ice),
+      NULL);
+  g_signal_connect (fx->sub, "on-ice-candidate", G_CALLBACK (on_peer_ice),
+      NULL);
+  g_signal_emit_by_name (fx->ts, "participant-joined", pid, "alice", tracks);
+  fail_unless_equals_string (fx->joined, pid);
+}
+
+static void peer_free (void);
+
 static void
 setup (void)
 {
-  GError *err = NULL;
-
   fx = g_new0 (Fixture, 1);
   g_mutex_init (&fx->lock);
   g_cond_init (&fx->cond);
   fx->sub_offers = g_ptr_array_new_with_free_func (g_free);
 
   fx->pipe = gst_pipeline_new ("worker");
+  flush_bus (fx->pipe);
   fx->bridge = gst_element_factory_make ("signalbridge", "bridge");
   fx->ts = g_object_new (TEST_TYPE_SIGNALLER, NULL);
   fx->ts->on_sdp = on_bridge_sdp;
@@ -198,34 +283,13 @@ setup (void)
       NULL);
   gst_bin_add (GST_BIN (fx->pipe), fx->bridge);
 
-  fx->peer_pipe = gst_parse_launch ("videotestsrc is-live=true "
-      "! video/x-raw,width=160,height=120,framerate=15/1 "
-      "! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=15 "
-      "! rtpvp8pay pt=96 ! application/x-rtp,media=video,encoding-name=VP8,"
-      "payload=96,clock-rate=90000 ! webrtcbin name=pub bundle-policy=max-bundle "
-      "webrtcbin name=sub bundle-policy=max-bundle", &err);
-  fail_unless (fx->peer_pipe != NULL, "%s", err ? err->message : "");
-  fx->pub = gst_bin_get_by_name (GST_BIN (fx->peer_pipe), "pub");
-  fx->sub = gst_bin_get_by_name (GST_BIN (fx->peer_pipe), "sub");
-  peer_add_loopback (fx->pub);
-  peer_add_loopback (fx->sub);
-  g_signal_connect (fx->pub, "on-ice-candidate", G_CALLBACK (on_peer_ice),
-      (gpointer) "p1/publish");
-  g_signal_connect (fx->sub, "on-ice-candidate", G_CALLBACK (on_peer_ice),
-      (gpointer) "p1/subscribe");
-
   fail_if (gst_element_set_state (fx->pipe, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   g_signal_emit_by_name (fx->ts, "state-changed", "connected", NULL,
       "sfu-worker", NULL);
   fail_unless_equals_string (fx->ts->joined, "m1");
   g_signal_emit_by_name (fx->ts, "meeting-joined", "m1", "w0", "sfu", "w0");
-  {
-    const gchar *tracks[] = { "video:cam0", NULL };
-    g_signal_emit_by_name (fx->ts, "participant-joined", "p1", "alice",
-        tracks);
-  }
-  fail_unless_equals_string (fx->joined, "p1");
+  peer_new ("p1");
 }
 
 static void
@@ -235,10 +299,12 @@ force_null (const GValue * value, gpointer user_data)
 }
 
 static void
-teardown (void)
+peer_free (void)
 {
   GstIterator *it;
 
+  if (fx->peer_pipe == NULL)
+    return;
   gst_element_set_state (fx->peer_pipe, GST_STATE_NULL);
   /* webrtcbin 1.22 leaves a DTLS client's state-locked encoder running on
    * NULL; its task would keep the test process from exiting. */
@@ -246,16 +312,25 @@ teardown (void)
   while (gst_iterator_foreach (it, force_null, NULL) == GST_ITERATOR_RESYNC)
     gst_iterator_resync (it);
   gst_iterator_free (it);
+  gst_clear_object (&fx->pub);
+  gst_clear_object (&fx->sub);
+  gst_clear_object (&fx->peer_pipe);
+}
+
+static void
+teardown (void)
+{
+  peer_free ();
   gst_element_set_state (fx->pipe, GST_STATE_NULL);
-  gst_object_unref (fx->pub);
-  gst_object_unref (fx->sub);
-  gst_object_unref (fx->peer_pipe);
   gst_object_unref (fx->pipe);
   g_object_unref (fx->ts);
   g_list_free_full (fx->pads, gst_object_unref);
   g_ptr_array_unref (fx->sub_offers);
   g_free (fx->joined);
   g_free (fx->left);
+  g_free (fx->pid);
+  g_free (fx->pub_session);
+  g_free (fx->sub_session);
   g_mutex_clear (&fx->lock);
   g_cond_clear (&fx->cond);
   g_free (fx);
@@ -268,15 +343,21 @@ publish_and_wait_pad (void)
 {
   gint64 end = g_get_monotonic_time () + WAIT;
   GstPad *pad = NULL;
+  guint before;
+
+  g_mutex_lock (&fx->lock);
+  before = g_list_length (fx->pads);
+  g_mutex_unlock (&fx->lock);
 
   gst_element_set_state (fx->peer_pipe, GST_STATE_PLAYING);
   g_signal_emit_by_name (fx->pub, "create-offer", NULL,
       gst_promise_new_with_change_func (on_pub_offer, NULL, NULL));
 
   g_mutex_lock (&fx->lock);
-  while (fx->pads == NULL && g_cond_wait_until (&fx->cond, &fx->lock, end));
-  if (fx->pads)
-    pad = gst_object_ref (fx->pads->data);
+  while (g_list_length (fx->pads) == before
+      && g_cond_wait_until (&fx->cond, &fx->lock, end));
+  if (g_list_length (fx->pads) > before)
+    pad = gst_object_ref (g_list_last (fx->pads)->data);
   g_mutex_unlock (&fx->lock);
   return pad;
 }
@@ -327,6 +408,22 @@ GST_START_TEST (test_publish_pad)
   g_free (track);
   g_free (kind);
   g_free (rid);
+
+  /* A keyframe request from the router (upstream GstForceKeyUnit on the
+   * pub pad) reaches the publisher's encoder side as a PLI. */
+  {
+    gint64 end = g_get_monotonic_time () + WAIT;
+    GstStructure *s = gst_structure_new ("GstForceKeyUnit", "all-headers",
+        G_TYPE_BOOLEAN, TRUE, NULL);
+
+    fail_unless (gst_pad_send_event (pad,
+            gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s)));
+    g_mutex_lock (&fx->lock);
+    while (fx->key_unit_requests == 0
+        && g_cond_wait_until (&fx->cond, &fx->lock, end));
+    g_mutex_unlock (&fx->lock);
+    fail_unless (fx->key_unit_requests > 0, "no PLI reached the publisher");
+  }
 
   /* The participant leaves: the signal first, then the pad goes. */
   g_signal_emit_by_name (fx->ts, "participant-left", "p1");
@@ -415,6 +512,83 @@ GST_START_TEST (test_subscribe_offer)
 
 GST_END_TEST;
 
+static guint
+count_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  if (dir)
+    g_dir_close (dir);
+  return n;
+}
+
+/* One participant's whole life: join, publish, subscribe to a track, leave. */
+static void
+participant_cycle (guint i)
+{
+  g_autofree gchar *pid = g_strdup_printf ("c%u", i);
+  GstPad *pub, *sub = NULL;
+  gchar *offer;
+
+  peer_new (pid);
+  pub = publish_and_wait_pad ();
+  fail_unless (pub != NULL, "no pub pad in cycle %u", i);
+  g_signal_emit_by_name (fx->bridge, "add-subscriber-track", pid, "p2",
+      "cam9", "video", &sub);
+  fail_unless (sub != NULL);
+  offer = wait_sub_offer (fx->sub_offers->len + 1);
+  fail_unless (offer != NULL, "no subscribe offer in cycle %u", i);
+  g_free (offer);
+  /* Leave only once our answer went back, as a client would. */
+  {
+    gint64 end = g_get_monotonic_time () + WAIT;
+
+    g_mutex_lock (&fx->lock);
+    while (fx->sub_answers < fx->sub_offers->len
+        && g_cond_wait_until (&fx->cond, &fx->lock, end));
+    g_mutex_unlock (&fx->lock);
+  }
+  g_signal_emit_by_name (fx->ts, "participant-left", pid);
+  fail_unless (GST_OBJECT_PARENT (pub) == NULL);
+  fail_unless (GST_OBJECT_PARENT (sub) == NULL);
+  gst_object_unref (pub);
+  gst_object_unref (sub);
+  peer_free ();
+}
+
+/* Participants coming and going leave no webrtcbin or pad behind in the
+ * worker's bridge. */
+GST_START_TEST (test_leave_rejoin)
+{
+  guint webrtcbins, fds, pads, i;
+
+  setup ();
+  g_signal_emit_by_name (fx->ts, "participant-left", "p1");
+  peer_free ();
+  /* The first cycle warms up what lives as long as the process (the DTLS
+   * certificate, the system clock's thread). */
+  participant_cycle (0);
+  webrtcbins = count_webrtcbins (fx->bridge);
+  pads = fx->bridge->numpads;
+  fds = count_fds ();
+  for (i = 1; i <= 10; i++)
+    participant_cycle (i);
+  fail_unless_equals_int (count_webrtcbins (fx->bridge), webrtcbins);
+  fail_unless_equals_int (fx->bridge->numpads, pads);
+  /* Not asserted: webrtcbin 1.22 is not finalized after a negotiated
+   * session (the test's own peers leak the same way), so each session's
+   * libnice sockets and eventfds stay; docs/architecture.md has the
+   * figures. */
+  g_printerr ("# leave/rejoin: %u fds after the first cycle, %u after 10 "
+      "more\n", fds, count_fds ());
+  teardown ();
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_active_speaker_and_view)
 {
   setup ();
@@ -436,6 +610,7 @@ signalbridge_server_suite (void)
    * waits for every streaming task before a checked teardown would run. */
   tcase_add_test (tc, test_publish_pad);
   tcase_add_test (tc, test_subscribe_offer);
+  tcase_add_test (tc, test_leave_rejoin);
   tcase_add_test (tc, test_active_speaker_and_view);
   return s;
 }

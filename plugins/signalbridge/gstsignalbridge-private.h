@@ -36,8 +36,11 @@ typedef struct _GstSignalBridgeParticipant GstSignalBridgeParticipant;
  * MEETING_LOCK (client in a meeting, gstsignalbridgemeeting.c) protects
  * sfu_id, own_participant_id_client, sub_webrtcbin, sub_mids, ready_pending
  * and ready_timer; like SERVER_LOCK it is never held across calls out.
+ * teardown_lock (server role) protects server_pausing and is held while a
+ * session's webrtcbin is stopped, so that PLAYING -> PAUSED waits for it.
  * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK;
- * SERVER_LOCK or MEETING_LOCK (never both), then GST_OBJECT_LOCK. */
+ * teardown_lock, then SERVER_LOCK or MEETING_LOCK (never both), then
+ * GST_OBJECT_LOCK; teardown_lock is taken before any state lock. */
 #define SESSION_LOCK(s) g_mutex_lock (&(s)->session_lock)
 #define SESSION_UNLOCK(s) g_mutex_unlock (&(s)->session_lock)
 #define PADS_LOCK(s) g_mutex_lock (&(s)->pads_lock)
@@ -124,6 +127,9 @@ struct _GstSignalBridge
   gchar *own_participant_id;
   guint pub_count;
   guint sub_count;
+  GList *closed_webrtcbins;     /* stopped at READY (owned refs) */
+  GMutex teardown_lock;         /* see above */
+  gboolean server_pausing;
 };
 
 /* gstsignalbridge.c */
@@ -158,14 +164,22 @@ void gst_signal_bridge_server_connect_signaller (GstSignalBridge * self,
     GstConveneSignaller * signaller);
 void gst_signal_bridge_server_connected (GstSignalBridge * self);
 void gst_signal_bridge_server_stop (GstSignalBridge * self);
+void gst_signal_bridge_server_pausing (GstSignalBridge * self,
+    gboolean pausing);
 gboolean gst_signal_bridge_server_handle_description (GstSignalBridge * self,
     const gchar * session_id, GstWebRTCSessionDescription * desc);
 gboolean gst_signal_bridge_server_handle_ice (GstSignalBridge * self,
     const gchar * session_id, guint mline, const gchar * candidate);
 void gst_signal_bridge_server_release_pad (GstSignalBridge * self,
     GstPad * pad);
+
+/* gstsignalbridgeutil.c */
 void gst_signal_bridge_remove_webrtcbin (GstSignalBridge * self,
     GstElement * webrtc);
+GstPadProbeReturn gst_signal_bridge_set_announced_ssrc (GstPad * pad,
+    GstPadProbeInfo * info, gpointer ssrc);
+void gst_signal_bridge_on_sub_linked (GstPad * pad, GstPad * peer,
+    gpointer ssrc);
 
 /* gstsignalbridgepads.c */
 void gst_signal_bridge_eos_src_pads (GstElement * element, gpointer unused);

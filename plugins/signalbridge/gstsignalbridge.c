@@ -11,10 +11,20 @@
  * SECTION:element-signalbridge
  * @title: signalbridge
  *
- * Bridges the Convene signalling protocol (docs/protocol.md) and webrtcbin,
- * in the client role: it connects to `convened` with a token, calls the user
+ * Bridges the Convene signalling protocol (docs/protocol.md) and webrtcbin.
+ * In the client role it connects to `convened` with a token, calls the user
  * named by #GstSignalBridge:call or accepts incoming calls when
- * #GstSignalBridge:answer is set, and then exchanges SDP and trickle ICE.
+ * #GstSignalBridge:answer is set, and then exchanges SDP and trickle ICE;
+ * with #GstSignalBridge:meeting it joins that meeting instead and, on the
+ * SFU path, publishes its sink pads' tracks to the media worker and exposes
+ * every other participant's tracks as src pads whose `participant-id` names
+ * the publisher.
+ *
+ * In the server role (`role=server`, inside the media worker) it is the
+ * meeting's SFU participant: each participant's published tracks appear as
+ * undecoded `pub_%u` RTP pads and the worker feeds each subscriber through
+ * `sub_%u` pads made with the `add-subscriber-track` action (the contract is
+ * docs/architecture.md, "Media worker").
  *
  * Raw audio and video on the request sink pads are encoded (Opus; VP8 or
  * H.264 after #GstSignalBridge:video-codec) with a video bitrate that follows
@@ -52,6 +62,12 @@
  *     allow-loopback=true videotestsrc is-live=true ! s. \
  *     s. ! video/x-raw ! queue ! videoconvert ! autovideosink
  * ]| Answers the first incoming call.
+ * |[
+ * gst-launch-1.0 -e signalbridge name=s uri=ws://127.0.0.1:8080/ws token=$T meeting=standup \
+ *     videotestsrc is-live=true ! s. audiotestsrc is-live=true ! s. \
+ *     s. ! video/x-raw ! queue ! videoconvert ! autovideosink
+ * ]| A bot in a meeting (token scoped to it); one window per other
+ * participant's video.
  */
 
 #include <string.h>
@@ -796,6 +812,12 @@ gst_signal_bridge_change_state (GstElement * element,
           self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER);
       if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER)
         gst_element_set_state (self->webrtcbin, GST_STATE_NULL);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      gst_signal_bridge_server_pausing (self, TRUE);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      gst_signal_bridge_server_pausing (self, FALSE);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (self->role == GST_SIGNAL_BRIDGE_ROLE_CLIENT) {

@@ -35,6 +35,9 @@
 /* Tracks added or released together (a participant joining gets one per
  * published track) go out in one offer. */
 #define RENEGOTIATE_DELAY (20 * GST_MSECOND)
+/* A subscriber that never answers must not freeze its session: after this
+ * long the next change is offered anyway. */
+#define ANSWER_TIMEOUT (10 * GST_SECOND)
 
 enum
 {
@@ -69,6 +72,7 @@ typedef struct
   gboolean closed;
   GHashTable *mids;             /* publish: mid -> ConveneMidInfo */
   gboolean offering;            /* subscribe: an offer awaits its answer */
+  GstClockTime offered_at;      /* subscribe: when (system clock) */
   gboolean renegotiate;         /* subscribe: changes since the last offer */
   GstClockID timer;             /* subscribe: pending coalesced offer */
   GHashTable *ssrcs;            /* subscribe: msid -> SSRC we send it as */
@@ -261,40 +265,6 @@ session_new (GstSignalBridge * self, const gchar * participant_id,
   return s;
 }
 
-static void
-force_null (const GValue * value, gpointer user_data)
-{
-  GstElement *e = g_value_get_object (value);
-  GstState state = GST_STATE_NULL;
-
-  gst_element_get_state (e, &state, NULL, 0);
-  if (state != GST_STATE_NULL) {
-    GST_DEBUG_OBJECT (user_data, "%s was left in %s", GST_ELEMENT_NAME (e),
-        gst_element_state_get_name (state));
-    gst_element_set_state (e, GST_STATE_NULL);
-  }
-}
-
-/* Stops @webrtc and takes it out of the bridge.  Not from the webrtcbin's
- * own thread nor a streaming thread of it: setting it to NULL joins them. */
-void
-gst_signal_bridge_remove_webrtcbin (GstSignalBridge * self,
-    GstElement * webrtc)
-{
-  GstIterator *it;
-
-  gst_element_set_locked_state (webrtc, TRUE);
-  gst_element_set_state (webrtc, GST_STATE_NULL);
-  /* webrtcbin 1.22 keeps its DTLS encoder state-locked and, when it was the
-   * DTLS client, leaves it running (a thread per session) on NULL. */
-  it = gst_bin_iterate_recurse (GST_BIN (webrtc));
-  while (gst_iterator_foreach (it, force_null, self) == GST_ITERATOR_RESYNC)
-    gst_iterator_resync (it);
-  gst_iterator_free (it);
-  if (GST_OBJECT_PARENT (webrtc) == GST_OBJECT (self))
-    gst_bin_remove (GST_BIN (self), webrtc);
-}
-
 /* Takes the session's webrtcbin down.  Not from the webrtcbin's own thread
  * nor a streaming thread of it: setting it to NULL joins them. */
 static void
@@ -327,9 +297,36 @@ session_close (GstSignalBridge * self, Session * s)
     }
   }
   g_signal_handlers_disconnect_by_data (webrtc, s);
+
+  /* Stopping a webrtcbin waits for its streaming threads; while the
+   * pipeline goes to PAUSED those can be blocked in another session's
+   * prerolling sink, which the state change cannot reach while we hold
+   * this webrtcbin's state lock.  So a session closes either before the
+   * pause begins or, once it has, with the element at READY. */
+  g_mutex_lock (&self->teardown_lock);
+  if (self->server_pausing) {
+    SERVER_LOCK (self);
+    self->closed_webrtcbins = g_list_prepend (self->closed_webrtcbins,
+        webrtc);
+    SERVER_UNLOCK (self);
+    g_mutex_unlock (&self->teardown_lock);
+    GST_INFO_OBJECT (self, "session %s closed, stopped at READY", s->id);
+    return;
+  }
   gst_signal_bridge_remove_webrtcbin (self, webrtc);
+  g_mutex_unlock (&self->teardown_lock);
   GST_INFO_OBJECT (self, "session %s closed", s->id);
   gst_object_unref (webrtc);
+}
+
+/* Before the chain-up of PLAYING -> PAUSED: waits for a session being
+ * closed and defers the others (see session_close). */
+void
+gst_signal_bridge_server_pausing (GstSignalBridge * self, gboolean pausing)
+{
+  g_mutex_lock (&self->teardown_lock);
+  self->server_pausing = pausing;
+  g_mutex_unlock (&self->teardown_lock);
 }
 
 /* A strong reference to the session's webrtcbin, or NULL once closed. */
@@ -743,9 +740,15 @@ on_offer_timer (GstClock * clock, GstClockTime time, GstClockID id,
     s->timer = NULL;
   }
   /* One offer at a time: an answer still awaited re-runs us. */
+  if (s->offering && time > s->offered_at + ANSWER_TIMEOUT) {
+    GST_WARNING_OBJECT (self, "%s: no answer for %" GST_TIME_FORMAT
+        ", offering again", s->id, GST_TIME_ARGS (time - s->offered_at));
+    s->offering = FALSE;
+  }
   if (!s->closed && s->renegotiate && !s->offering) {
     s->renegotiate = FALSE;
     s->offering = TRUE;
+    s->offered_at = time;
     offer = TRUE;
     webrtc = gst_object_ref (s->webrtcbin);
   }
@@ -766,13 +769,15 @@ schedule_offer (GstSignalBridge * self, Session * s)
 {
   GstClock *clock;
 
+  clock = gst_system_clock_obtain ();
   SERVER_LOCK (self);
   s->renegotiate = TRUE;
-  if (s->closed || s->timer || s->offering) {
+  if (s->closed || s->timer || (s->offering
+          && gst_clock_get_time (clock) <= s->offered_at + ANSWER_TIMEOUT)) {
     SERVER_UNLOCK (self);
+    gst_object_unref (clock);
     return;
   }
-  clock = gst_system_clock_obtain ();
   s->timer = gst_clock_new_single_shot_id (clock,
       gst_clock_get_time (clock) + RENEGOTIATE_DELAY);
   gst_clock_id_wait_async (s->timer, on_offer_timer, session_ref (s),
@@ -868,58 +873,6 @@ on_subscribe_new_ssrc (GstElement * rtpbin, guint session, guint ssrc,
         session_ref (s), session_unref);
     g_object_unref (rtpsession);
   }
-}
-
-static gboolean
-rewrite_ssrc (GstBuffer ** buf, guint idx, gpointer user_data)
-{
-  guint32 ssrc = GPOINTER_TO_UINT (user_data);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-  if (!gst_rtp_buffer_map (*buf, GST_MAP_READ, &rtp))
-    return TRUE;
-  if (gst_rtp_buffer_get_ssrc (&rtp) == ssrc) {
-    gst_rtp_buffer_unmap (&rtp);
-    return TRUE;
-  }
-  gst_rtp_buffer_unmap (&rtp);
-  *buf = gst_buffer_make_writable (*buf);
-  if (gst_rtp_buffer_map (*buf, GST_MAP_WRITE, &rtp)) {
-    gst_rtp_buffer_set_ssrc (&rtp, ssrc);
-    gst_rtp_buffer_unmap (&rtp);
-  }
-  return TRUE;
-}
-
-/* The subscribe offer announces each track's SSRC (so that receivers can
- * demultiplex the bundle without the mid extension); whatever SSRC the
- * router picked, the packets leave with that one. */
-static GstPadProbeReturn
-set_announced_ssrc (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-
-    rewrite_ssrc (&buf, 0, user_data);
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
-  } else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-
-    list = gst_buffer_list_make_writable (list);
-    gst_buffer_list_foreach (list, rewrite_ssrc, user_data);
-    GST_PAD_PROBE_INFO_DATA (info) = list;
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-/* A router src pad that can be told its SSRC is told ours, so that the
- * caps it sends agree with the packets (the probe then has nothing to
- * rewrite). */
-static void
-on_sub_linked (GstPad * pad, GstPad * peer, gpointer user_data)
-{
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (peer), "ssrc"))
-    g_object_set (peer, "ssrc", GPOINTER_TO_UINT (user_data), NULL);
 }
 
 /* Codec preferences for a subscriber's m-line: the publisher's RTP caps
@@ -1058,13 +1011,13 @@ add_subscriber_track (GstSignalBridge * self, const gchar * subscriber_id,
       ssrc = g_random_int ();
     while (ssrc == 0);
     gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
-        GST_PAD_PROBE_TYPE_BUFFER_LIST, set_announced_ssrc,
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_signal_bridge_set_announced_ssrc,
         GUINT_TO_POINTER (ssrc), NULL);
     SERVER_LOCK (self);
     g_hash_table_replace (s->ssrcs, g_strdup_printf ("%s %s", publisher_id,
             track_id), GUINT_TO_POINTER (ssrc));
     SERVER_UNLOCK (self);
-    g_signal_connect (ghost, "linked", G_CALLBACK (on_sub_linked),
+    g_signal_connect (ghost, "linked", G_CALLBACK (gst_signal_bridge_on_sub_linked),
         GUINT_TO_POINTER (ssrc));
   }
   g_object_set_data_full (G_OBJECT (ghost), "signalbridge-webrtc-pad",
@@ -1380,7 +1333,7 @@ gst_signal_bridge_server_connected (GstSignalBridge * self)
 void
 gst_signal_bridge_server_stop (GstSignalBridge * self)
 {
-  GList *ids, *l;
+  GList *ids, *l, *closed;
 
   SERVER_LOCK (self);
   ids = g_hash_table_get_keys (self->participants);
@@ -1392,6 +1345,15 @@ gst_signal_bridge_server_stop (GstSignalBridge * self)
   for (l = ids; l; l = l->next)
     remove_participant (self, l->data, FALSE);
   g_list_free_full (ids, g_free);
+
+  SERVER_LOCK (self);
+  closed = self->closed_webrtcbins;
+  self->closed_webrtcbins = NULL;
+  SERVER_UNLOCK (self);
+  for (l = closed; l; l = l->next)
+    gst_signal_bridge_remove_webrtcbin (self, l->data);
+  g_list_free_full (closed, gst_object_unref);
+  gst_signal_bridge_server_pausing (self, FALSE);
 }
 
 static void
@@ -1427,6 +1389,7 @@ void
 gst_signal_bridge_server_init (GstSignalBridge * self)
 {
   g_mutex_init (&self->server_lock);
+  g_mutex_init (&self->teardown_lock);
   self->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       participant_free);
 }
@@ -1436,7 +1399,9 @@ gst_signal_bridge_server_finalize (GstSignalBridge * self)
 {
   g_hash_table_unref (self->participants);
   g_free (self->own_participant_id);
+  g_list_free_full (self->closed_webrtcbins, gst_object_unref);
   g_mutex_clear (&self->server_lock);
+  g_mutex_clear (&self->teardown_lock);
 }
 
 void

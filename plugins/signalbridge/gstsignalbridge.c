@@ -819,6 +819,10 @@ gst_signal_bridge_change_state (GstElement * element,
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       gst_signal_bridge_server_pausing (self, FALSE);
       break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER)
+        gst_signal_bridge_server_unblock (self);
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (self->role == GST_SIGNAL_BRIDGE_ROLE_CLIENT) {
         configure_webrtcbin (self);

@@ -17,6 +17,7 @@
  * others, each track named by its publisher's participant id.  Run it
  * through tests/netns-run.sh. */
 
+#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -84,6 +85,35 @@ write_pipeline (const gchar * dir, GError ** error)
   if (!g_file_set_contents (path, patched, -1, error))
     g_clear_pointer (&path, g_free);
   return path;
+}
+
+/* The pid of a process whose command line mentions @path, or 0. */
+static GPid
+find_process_with (const gchar * path)
+{
+  GDir *dir = g_dir_open ("/proc", 0, NULL);
+  const gchar *name;
+  GPid found = 0;
+
+  while (dir && !found && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *file = NULL;
+    g_autofree gchar *cmdline = NULL;
+    gsize len = 0, i;
+
+    if (!g_ascii_isdigit (name[0]))
+      continue;
+    file = g_build_filename ("/proc", name, "cmdline", NULL);
+    if (!g_file_get_contents (file, &cmdline, &len, NULL))
+      continue;
+    for (i = 0; i + 1 < len; i++)
+      if (cmdline[i] == '\0')
+        cmdline[i] = ' ';
+    if (len && strstr (cmdline, path))
+      found = (GPid) g_ascii_strtoll (name, NULL, 10);
+  }
+  if (dir)
+    g_dir_close (dir);
+  return found;
 }
 
 int
@@ -188,6 +218,22 @@ main (int argc, char **argv)
   for (i = 0; i < b.n; i++)
     e2e_peer_free (b.bots[i]);
   e2e_server_stop (server);
+
+  /* The worker inherits our output: one that does not stop would hold the
+   * test open.  It should be gone; if not, say so and end it. */
+  {
+    gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+    GPid worker;
+
+    while ((worker = find_process_with (pipeline))
+        && g_get_monotonic_time () < end)
+      g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+    if (worker) {
+      g_print ("# worker %d still runs 10 s after the meeting ended "
+          "(shutdown deadlock, docs/architecture.md): killed\n", worker);
+      kill (worker, SIGKILL);
+    }
+  }
   for (i = 0; i < N_BOTS; i++)
     g_free (tokens[i]);
   g_unlink (pipeline);

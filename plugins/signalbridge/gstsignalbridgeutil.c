@@ -8,8 +8,9 @@
  */
 
 /* webrtcbin helpers shared by signalbridge's roles: taking a session's
- * webrtcbin down, and sending a subscriber track with the SSRC its offer
- * announced. */
+ * webrtcbin down, sending a subscriber track with the SSRC its offer
+ * announced, and keeping the server role's sessions from blocking each
+ * other while the pipeline pauses. */
 
 #include <gst/rtp/rtp.h>
 
@@ -76,7 +77,8 @@ rewrite_ssrc (GstBuffer ** buf, guint idx, gpointer user_data)
  * demultiplex the bundle without the mid extension); whatever SSRC the
  * router picked, the packets leave with that one. */
 GstPadProbeReturn
-gst_signal_bridge_set_announced_ssrc (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+gst_signal_bridge_set_announced_ssrc (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
 {
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
@@ -101,5 +103,71 @@ gst_signal_bridge_on_sub_linked (GstPad * pad, GstPad * peer, gpointer user_data
 {
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (peer), "ssrc"))
     g_object_set (peer, "ssrc", GPOINTER_TO_UINT (user_data), NULL);
+}
+
+static gboolean
+flush_sub_pad (GstElement * element, GstPad * pad, gpointer user_data)
+{
+  if (GST_PAD_PAD_TEMPLATE (pad) && g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE
+          (GST_PAD_PAD_TEMPLATE (pad)), "sub_%u"))
+    gst_pad_send_event (pad, gst_event_new_flush_start ());
+  return TRUE;
+}
+
+/* Before the chain-up of PAUSED -> READY.  In PAUSED the network sinks of
+ * the subscribe sessions hold back the packets the router forwards, so
+ * the publish sessions' streaming threads wait inside them with their pads'
+ * stream locks taken; whichever session the bin stops first would wait for
+ * them forever.  A flush releases those sinks. */
+void
+gst_signal_bridge_server_unblock (GstSignalBridge * self)
+{
+  gst_element_foreach_sink_pad (GST_ELEMENT (self), flush_sub_pad, NULL);
+}
+
+static GstPadProbeReturn
+drop_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+/* While paused, the publish sessions stop forwarding: a packet reaching a
+ * subscribe session's paused network sink would wait there, holding the
+ * stream locks that stopping its publisher's webrtcbin needs. */
+static gboolean
+hold_pub_pad (GstElement * element, GstPad * pad, gpointer user_data)
+{
+  gboolean pausing = GPOINTER_TO_INT (user_data);
+  gulong id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (pad),
+          "signalbridge-hold"));
+
+  if (!GST_PAD_PAD_TEMPLATE (pad) || !g_str_equal
+      (GST_PAD_TEMPLATE_NAME_TEMPLATE (GST_PAD_PAD_TEMPLATE (pad)), "pub_%u"))
+    return TRUE;
+  GST_DEBUG_OBJECT (element, "%s forwarding on %s",
+      pausing ? "holding" : "resuming", GST_PAD_NAME (pad));
+  if (pausing && id == 0)
+    id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_buffers, NULL, NULL);
+  else if (!pausing && id != 0) {
+    gst_pad_remove_probe (pad, id);
+    id = 0;
+  }
+  g_object_set_data (G_OBJECT (pad), "signalbridge-hold",
+      GSIZE_TO_POINTER (id));
+  return TRUE;
+}
+
+/* Before the chain-up of PLAYING -> PAUSED (and after PAUSED -> PLAYING):
+ * waits for a session being closed and defers the others (see
+ * session_close), and holds the forwarding. */
+void
+gst_signal_bridge_server_pausing (GstSignalBridge * self, gboolean pausing)
+{
+  g_mutex_lock (&self->teardown_lock);
+  self->server_pausing = pausing;
+  g_mutex_unlock (&self->teardown_lock);
+  gst_element_foreach_src_pad (GST_ELEMENT (self), hold_pub_pad,
+      GINT_TO_POINTER (pausing));
 }
 

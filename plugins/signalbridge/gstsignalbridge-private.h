@@ -166,7 +166,8 @@ void gst_signal_bridge_server_connected (GstSignalBridge * self);
 void gst_signal_bridge_server_stop (GstSignalBridge * self);
 void gst_signal_bridge_server_pausing (GstSignalBridge * self,
     gboolean pausing);
-void gst_signal_bridge_server_unblock (GstSignalBridge * self);
+void gst_signal_bridge_server_unblock (GstSignalBridge * self,
+    gboolean unblock);
 gboolean gst_signal_bridge_server_handle_description (GstSignalBridge * self,
     const gchar * session_id, GstWebRTCSessionDescription * desc);
 gboolean gst_signal_bridge_server_handle_ice (GstSignalBridge * self,

@@ -817,11 +817,10 @@ gst_signal_bridge_change_state (GstElement * element,
       gst_signal_bridge_server_pausing (self, TRUE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER
+          && GST_STATE (self) == GST_STATE_PAUSED && self->server_pausing)
+        gst_signal_bridge_server_unblock (self, FALSE);
       gst_signal_bridge_server_pausing (self, FALSE);
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER)
-        gst_signal_bridge_server_unblock (self);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (self->role == GST_SIGNAL_BRIDGE_ROLE_CLIENT) {
@@ -845,6 +844,8 @@ gst_signal_bridge_change_state (GstElement * element,
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      if (self->role == GST_SIGNAL_BRIDGE_ROLE_SERVER)
+        gst_signal_bridge_server_unblock (self, TRUE);
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:

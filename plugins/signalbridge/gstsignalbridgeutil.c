@@ -12,6 +12,7 @@
  * announced, and keeping the server role's sessions from blocking each
  * other while the pipeline pauses. */
 
+#include <gst/base/base.h>
 #include <gst/rtp/rtp.h>
 
 #include "gstsignalbridge-private.h"
@@ -105,24 +106,40 @@ gst_signal_bridge_on_sub_linked (GstPad * pad, GstPad * peer, gpointer user_data
     g_object_set (peer, "ssrc", GPOINTER_TO_UINT (user_data), NULL);
 }
 
-static gboolean
-flush_sub_pad (GstElement * element, GstPad * pad, gpointer user_data)
+static void
+flush_sink (const GValue * value, gpointer user_data)
 {
-  if (GST_PAD_PAD_TEMPLATE (pad) && g_str_equal (GST_PAD_TEMPLATE_NAME_TEMPLATE
-          (GST_PAD_PAD_TEMPLATE (pad)), "sub_%u"))
-    gst_pad_send_event (pad, gst_event_new_flush_start ());
-  return TRUE;
+  GstElement *e = g_value_get_object (value);
+  gboolean start = GPOINTER_TO_INT (user_data);
+  GstPad *pad;
+
+  if (!GST_IS_BASE_SINK (e))
+    return;
+  pad = gst_element_get_static_pad (e, "sink");
+  if (pad) {
+    gst_pad_send_event (pad, start ? gst_event_new_flush_start () :
+        gst_event_new_flush_stop (FALSE));
+    gst_object_unref (pad);
+  }
 }
 
-/* Before the chain-up of PAUSED -> READY.  In PAUSED the network sinks of
- * the subscribe sessions hold back the packets the router forwards, so
- * the publish sessions' streaming threads wait inside them with their pads'
- * stream locks taken; whichever session the bin stops first would wait for
- * them forever.  A flush releases those sinks. */
+/* After the chain-up of PLAYING -> PAUSED (@unblock TRUE) and before that
+ * of PAUSED -> PLAYING (FALSE).  In PAUSED the network sinks of
+ * the sessions hold back what reaches them, and a publish session's
+ * streaming thread can wait inside a subscribe session's sink with its
+ * pads' stream locks taken; whichever session the bin stops first would
+ * wait for it forever, and so would any element downstream of a pub pad
+ * that the pipeline stops before us.  Flushing every sink while paused
+ * lets those threads return at once. */
 void
-gst_signal_bridge_server_unblock (GstSignalBridge * self)
+gst_signal_bridge_server_unblock (GstSignalBridge * self, gboolean unblock)
 {
-  gst_element_foreach_sink_pad (GST_ELEMENT (self), flush_sub_pad, NULL);
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (self));
+
+  while (gst_iterator_foreach (it, flush_sink,
+          GINT_TO_POINTER (unblock)) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
 }
 
 static GstPadProbeReturn

@@ -79,13 +79,16 @@ cnv_worker_argv (const CnvConfig * config, const char *signaling_uri,
   g_autofree char *uri = g_strdup_printf ("SIGNALING_URI=%s", signaling_uri);
   g_autofree char *tok = g_strdup_printf ("WORKER_TOKEN=%s", token);
   g_autofree char *dir = g_strdup_printf ("DATA_DIR=%s", config->data_dir);
+  /* [ice] allow-loopback is for the server side's ICE agents: the worker's. */
+  const char *loopback = config->allow_loopback ?
+      "ALLOW_LOOPBACK=true" : "ALLOW_LOOPBACK=false";
 
   /* worker-command may carry its own arguments ("valgrind convene-worker"). */
   if (!g_shell_parse_argv (config->worker_command, NULL, &command, error))
     return NULL;
   g_strv_builder_addv (b, (const char **) command);
   g_strv_builder_add (b, config->pipeline);
-  g_strv_builder_add_many (b, meeting, uri, tok, dir, NULL);
+  g_strv_builder_add_many (b, meeting, uri, tok, dir, loopback, NULL);
   return g_strv_builder_end (b);
 }
 

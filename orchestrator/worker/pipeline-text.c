@@ -226,9 +226,8 @@ cnv_pipeline_text_parse_assignment (const gchar * arg, GHashTable * vars,
   return TRUE;
 }
 
-/* Variables convened does not pass, with the value a production worker
- * wants; a NAME=VALUE argument overrides them (tests and local runs set
- * ALLOW_LOOPBACK=true). */
+/* Defaults for a worker started by hand; a NAME=VALUE argument overrides
+ * them (convened always passes ALLOW_LOOPBACK from [ice] allow-loopback). */
 GHashTable *
 cnv_pipeline_text_default_vars (void)
 {

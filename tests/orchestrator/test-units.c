@@ -387,14 +387,15 @@ static void
 test_worker_argv (void)
 {
   const char *sets[] = { "meetings.worker-command=valgrind 'my worker'",
-    "meetings.pipeline=/p/meeting.pipeline", "server.data-dir=/d", NULL
+    "meetings.pipeline=/p/meeting.pipeline", "server.data-dir=/d",
+    "ice.allow-loopback=true", NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (CnvConfig) c = cnv_config_load (NULL, sets, &error);
   g_auto (GStrv) argv = NULL;
   const char *const want[] = { "valgrind", "my worker",
     "/p/meeting.pipeline", "MEETING_ID=m1", "SIGNALING_URI=ws://h:1/ws",
-    "WORKER_TOKEN=t", "DATA_DIR=/d", NULL
+    "WORKER_TOKEN=t", "DATA_DIR=/d", "ALLOW_LOOPBACK=true", NULL
   };
 
   g_assert_no_error (error);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian 12 machine. "run" needs the build and
 # media packages; "test" also needs the real parts the tests start (Chromium,
-# coturn, clang for the fuzzers, playwright-core from npm).
+# coturn, clang for the fuzzers, kcat, playwright-core and s3rver from npm).
 set -euo pipefail
 what=${1:-run}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,8 +11,8 @@ run_pkgs=(meson ninja-build pkg-config gcc make
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-tools gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav gstreamer1.0-nice libnice-dev libsoup-3.0-dev
-  libjson-glib-dev libjwt-dev libsqlite3-dev)
-test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux jq procps)
+  libjson-glib-dev libjwt-dev libsqlite3-dev librdkafka-dev libcurl4-openssl-dev)
+test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux jq procps kcat)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then
@@ -34,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$what" = test ] && [ ! -d "$here/tests/e2e/browser/node_modules/playwright-core" ]; then
-  echo "deps: installing playwright-core (npm)"
+if [ "$what" = test ] && { [ ! -d "$here/tests/e2e/browser/node_modules/playwright-core" ] ||
+    [ ! -d "$here/tests/e2e/browser/node_modules/s3rver" ]; }; then
+  echo "deps: installing playwright-core and s3rver (npm)"
   (cd "$here/tests/e2e/browser" && npm install --no-audit --no-fund --silent)
 fi

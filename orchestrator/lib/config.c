@@ -50,6 +50,18 @@ static const KnownKey known_keys[] = {
   {"meetings", "max-participants"},
   {"meetings", "worker-command"},
   {"meetings", "pipeline"},
+  {"events", "kafka-brokers"},
+  {"events", "kafka-topic-prefix"},
+  {"events", "queue-max"},
+  {"storage", "s3-endpoint"},
+  {"storage", "s3-bucket"},
+  {"storage", "s3-region"},
+  {"storage", "s3-access-key"},
+  {"storage", "s3-secret-key"},
+  {"storage", "local-dir"},
+  {"recording", "chunk-duration"},
+  {"recording", "archiver-command"},
+  {"recording", "pipeline"},
 };
 
 static const char *
@@ -81,17 +93,30 @@ default_worker_command (void)
 }
 
 static char *
-default_pipeline (void)
+default_archiver_command (void)
+{
+  const char *env = g_getenv ("CONVENE_ARCHIVER_BIN");
+  const char *built = CONVENE_BUILD_ARCHIVER;
+
+  if (env && *env)
+    return g_strdup (env);
+  if (built && g_file_test (built, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup (built);
+  return g_strdup ("convene-archiver");
+}
+
+static char *
+default_pipeline_file (const char *name)
 {
   const char *env = g_getenv ("CONVENE_PIPELINES_DIR");
   const char *src = CONVENE_SOURCE_PIPELINES_DIR;
 
   if (env && *env)
-    return g_build_filename (env, "meeting.pipeline", NULL);
+    return g_build_filename (env, name, NULL);
   if (src && g_file_test (src, G_FILE_TEST_IS_DIR))
-    return g_build_filename (src, "meeting.pipeline", NULL);
-  return g_build_filename (CONVENE_DATADIR, "convene", "pipelines",
-      "meeting.pipeline", NULL);
+    return g_build_filename (src, name, NULL);
+  return g_build_filename (CONVENE_DATADIR, "convene", "pipelines", name,
+      NULL);
 }
 
 CnvConfig *
@@ -118,7 +143,13 @@ cnv_config_new_default (void)
   c->mesh_linger_ms = 10000;
   c->max_participants = 50;
   c->worker_command = default_worker_command ();
-  c->pipeline = default_pipeline ();
+  c->pipeline = default_pipeline_file ("meeting.pipeline");
+  c->kafka_topic_prefix = g_strdup ("convene.");
+  c->events_queue_max = 10000;
+  c->s3_region = g_strdup ("us-east-1");
+  c->chunk_duration_ms = 2000;
+  c->archiver_command = default_archiver_command ();
+  c->recorder_pipeline = default_pipeline_file ("recorder.pipeline");
   c->worker_stop_timeout_ms = 10000;
   c->api_meeting_keep_ms = 3600 * 1000;
   return c;
@@ -137,6 +168,16 @@ cnv_config_free (CnvConfig * c)
   g_free (c->turn_secret);
   g_free (c->worker_command);
   g_free (c->pipeline);
+  g_free (c->kafka_brokers);
+  g_free (c->kafka_topic_prefix);
+  g_free (c->s3_endpoint);
+  g_free (c->s3_bucket);
+  g_free (c->s3_region);
+  g_free (c->s3_access_key);
+  g_free (c->s3_secret_key);
+  g_free (c->storage_local_dir);
+  g_free (c->archiver_command);
+  g_free (c->recorder_pipeline);
   g_free (c);
 }
 
@@ -188,6 +229,19 @@ parse_listen (const char *value, char **host, guint16 * port, GError ** error)
   *host = g_steal_pointer (&h);
   *port = (guint16) p;
   return TRUE;
+}
+
+/* A string key: set only when present and not blank (blank = unset). */
+static void
+get_string (GKeyFile * kf, const char *group, const char *key, char **out)
+{
+  g_autofree char *v = g_key_file_get_value (kf, group, key, NULL);
+
+  if (v == NULL)
+    return;
+  g_strstrip (v);
+  g_free (*out);
+  *out = *v ? g_steal_pointer (&v) : NULL;
 }
 
 static gboolean
@@ -417,6 +471,36 @@ parse_keyfile (CnvConfig * c, GKeyFile * kf, GError ** error)
     g_free (c->pipeline);
     c->pipeline = g_steal_pointer (&v);
   }
+
+  get_string (kf, "events", "kafka-brokers", &c->kafka_brokers);
+  get_string (kf, "events", "kafka-topic-prefix", &c->kafka_topic_prefix);
+  n = c->events_queue_max;
+  if (!get_uint (kf, "events", "queue-max", 1, 10000000, &n, error))
+    return FALSE;
+  c->events_queue_max = n;
+  get_string (kf, "storage", "s3-endpoint", &c->s3_endpoint);
+  get_string (kf, "storage", "s3-bucket", &c->s3_bucket);
+  get_string (kf, "storage", "s3-region", &c->s3_region);
+  get_string (kf, "storage", "s3-access-key", &c->s3_access_key);
+  get_string (kf, "storage", "s3-secret-key", &c->s3_secret_key);
+  get_string (kf, "storage", "local-dir", &c->storage_local_dir);
+  if (c->s3_endpoint && !c->s3_bucket)
+    return invalid (error, "storage", "s3-bucket", "",
+        "must be set with storage.s3-endpoint");
+  n = c->chunk_duration_ms;
+  if (!get_uint (kf, "recording", "chunk-duration", 200, 600000, &n, error))
+    return FALSE;
+  c->chunk_duration_ms = n;
+  if ((v = g_key_file_get_value (kf, "recording", "archiver-command", NULL))) {
+    g_auto (GStrv) argv = NULL;
+    g_autoptr (GError) parse_error = NULL;
+    if (!g_shell_parse_argv (g_strstrip (v), NULL, &argv, &parse_error))
+      return invalid (error, "recording", "archiver-command", v,
+          parse_error->message);
+    g_free (c->archiver_command);
+    c->archiver_command = g_steal_pointer (&v);
+  }
+  get_string (kf, "recording", "pipeline", &c->recorder_pipeline);
   return TRUE;
 }
 

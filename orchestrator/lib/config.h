@@ -47,6 +47,22 @@ typedef struct
   guint max_participants;
   char *worker_command;
   char *pipeline;
+  /* [events]: Kafka when kafka_brokers is set, else <data>/events.jsonl */
+  char *kafka_brokers;
+  char *kafka_topic_prefix;
+  guint events_queue_max;
+  /* [storage]: S3 when s3_endpoint is set, else storage_local_dir
+   * (NULL = <data>/recordings-out) */
+  char *s3_endpoint;
+  char *s3_bucket;
+  char *s3_region;
+  char *s3_access_key;
+  char *s3_secret_key;
+  char *storage_local_dir;
+  /* [recording] (docs/recording.md) */
+  guint chunk_duration_ms;
+  char *archiver_command;
+  char *recorder_pipeline;
   /* Not configurable: how long a worker may take to stop after "mode mesh"
    * before it is stopped anyway, and how long an empty meeting created
    * through the API is kept. */

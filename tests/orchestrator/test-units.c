@@ -417,7 +417,10 @@ test_config_file_and_set (void)
       "turn = turn:t.example:3478?transport=udp;turns:t.example:5349\n"
       "turn-secret = north\n"
       "[calls]\nring-timeout = 20\n"
-      "[events]\nkafka = somewhere\n";
+      "[events]\nkafka-brokers = 127.0.0.1:9092\n"
+      "[storage]\ns3-endpoint = http://127.0.0.1:4568\ns3-bucket = rec\n"
+      "[recording]\nchunk-duration = 500\n"
+      "[cluster]\nredis = somewhere\n";
   const char *sets[] = { "calls.ring-timeout=5", "limits.rate=10",
     "ice.allow-loopback=true", "server.listen=localhost:0", NULL
   };
@@ -434,6 +437,11 @@ test_config_file_and_set (void)
   g_assert_cmpuint (g_strv_length (c->stun), ==, 2);
   g_assert_cmpstr (c->turn[1], ==, "turns:t.example:5349");
   g_assert_cmpuint (c->ring_timeout_ms, ==, 20000);
+  g_assert_cmpstr (c->kafka_brokers, ==, "127.0.0.1:9092");
+  g_assert_cmpstr (c->kafka_topic_prefix, ==, "convene.");
+  g_assert_cmpstr (c->s3_bucket, ==, "rec");
+  g_assert_cmpstr (c->s3_region, ==, "us-east-1");
+  g_assert_cmpuint (c->chunk_duration_ms, ==, 500);
   g_clear_pointer (&c, cnv_config_free);
 
   c = cnv_config_load (path, sets, &error);

@@ -2,11 +2,11 @@
  * may use the file at the same time, so every statement runs with a busy
  * timeout instead of holding the database. */
 #include "users.h"
+#include "db.h"
 #include "protocol.h"
 #include "token.h"
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 struct _CnvUsers
 {
@@ -49,7 +49,6 @@ CnvUsers *
 cnv_users_open (const char *data_dir, GError ** error)
 {
   g_autoptr (CnvUsers) self = g_object_new (CNV_TYPE_USERS, NULL);
-  g_autofree char *path = g_build_filename (data_dir, "convene.db", NULL);
   static const char schema[] =
       "CREATE TABLE IF NOT EXISTS users ("
       " name TEXT PRIMARY KEY NOT NULL, created INTEGER NOT NULL);"
@@ -57,21 +56,9 @@ cnv_users_open (const char *data_dir, GError ** error)
       " user TEXT NOT NULL, contact TEXT NOT NULL,"
       " PRIMARY KEY (user, contact));";
 
-  if (g_mkdir_with_parents (data_dir, 0700) < 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "cannot create data dir %s", data_dir);
+  self->db = cnv_db_open (data_dir, schema, error);
+  if (!self->db)
     return NULL;
-  }
-  if (sqlite3_open_v2 (path, &self->db,
-          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-    db_error (self, error, path);
-    return NULL;
-  }
-  sqlite3_busy_timeout (self->db, 5000);
-  if (sqlite3_exec (self->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-    db_error (self, error, "cannot create the schema");
-    return NULL;
-  }
   return g_steal_pointer (&self);
 }
 

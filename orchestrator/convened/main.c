@@ -28,6 +28,7 @@ typedef struct
   char *listen;
   char *data_dir;
   char **sets;
+  char **all_sets;              /* --set plus --listen and --data-dir */
 } GlobalOptions;
 
 typedef struct
@@ -43,6 +44,7 @@ global_options_clear (GlobalOptions * o)
   g_free (o->listen);
   g_free (o->data_dir);
   g_strfreev (o->sets);
+  g_strfreev (o->all_sets);
 }
 
 static int
@@ -74,6 +76,7 @@ load_config (GlobalOptions * o, int *exit_code)
   sets = g_strv_builder_end (b);
   config = cnv_config_load (o->config_file, (const char *const *) sets,
       &error);
+  o->all_sets = g_steal_pointer (&sets);
   if (!config) {
     g_printerr ("convened: %s\n", error->message);
     *exit_code = EXIT_USAGE;
@@ -161,8 +164,10 @@ cmd_token (CnvConfig * config, int argc, char **argv)
   for (gsize i = 0; grant_list[i]; i++) {
     g_strstrip (grant_list[i]);
     /* Worker tokens skip the user directory: only convened mints them. */
-    if (strcmp (grant_list[i], CNV_GRANT_WORKER) == 0) {
-      g_printerr ("convened token: the \"worker\" grant is internal\n");
+    if (strcmp (grant_list[i], CNV_GRANT_WORKER) == 0
+        || strcmp (grant_list[i], CNV_GRANT_ARCHIVER) == 0) {
+      g_printerr ("convened token: the \"%s\" grant is internal\n",
+          grant_list[i]);
       return EXIT_USAGE;
     }
   }
@@ -203,7 +208,7 @@ on_signal (gpointer data)
 }
 
 static int
-cmd_serve (CnvConfig * config)
+cmd_serve (CnvConfig * config, GlobalOptions * o)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CnvServer) server = NULL;
@@ -212,7 +217,8 @@ cmd_serve (CnvConfig * config)
   RunState st;
   guint sigterm, sigint;
 
-  server = cnv_server_new (config, &error);
+  server = cnv_server_new (config, o->config_file,
+      (const char *const *) o->all_sets, &error);
   if (!server) {
     g_printerr ("convened: %s\n", error->message);
     return 1;
@@ -279,7 +285,7 @@ main (int argc, char **argv)
     goto out;
 
   if (argc < 2)
-    rc = cmd_serve (config);
+    rc = cmd_serve (config, &o);
   else if (strcmp (argv[1], "user") == 0)
     rc = cmd_user (config, argc - 1, argv + 1);
   else if (strcmp (argv[1], "token") == 0)

@@ -59,6 +59,7 @@ cnv_session_init (CnvSession * self)
   self->id = cnv_make_id ("s-");
   self->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
+  self->last_height = -1;
 }
 
 CnvSession *

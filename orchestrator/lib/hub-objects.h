@@ -29,6 +29,9 @@ struct _CnvSession
   guint64 dropped;
   gint64 last_rate_error_us;
   GSource *hello_timeout;
+  /* Last video height the client reported in "stats" (-1: none yet), to
+   * publish quality.changed when it moves. */
+  gint last_height;
 };
 
 CnvSession *cnv_session_new (CnvSendFunc send, CnvCloseFunc close,
@@ -55,6 +58,7 @@ struct _CnvCall
   char *callee_session;         /* the connection that accepted */
   CnvCallState state;
   gint64 created_us;
+  gint64 accepted_us;           /* monotonic; 0 until accepted */
   GSource *timeout;
 };
 

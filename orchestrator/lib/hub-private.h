@@ -4,6 +4,8 @@
 #include "hub.h"
 #include "hub-objects.h"
 #include "protocol.h"
+#include "events.h"
+#include "recordings.h"
 
 G_BEGIN_DECLS
 
@@ -15,5 +17,15 @@ void cnv_hub_send_error (CnvHub * self, CnvSession * s, CnvErrorCode code,
     const char *message, const char *ref);
 /* The user's presence may have changed. */
 void cnv_hub_presence_changed (CnvHub * self, const char *user);
+
+/* Publishes an event when the hub has an event bus (else nothing).
+ * @fields: transfer none, may be NULL. */
+void cnv_hub_publish (CnvHub * self, const char *type, const char *key,
+    JsonObject * fields);
+/* NULL when the hub has no recordings store (some unit tests). */
+CnvRecordings *cnv_hub_get_recordings (CnvHub * self);
+const CnvConfig *cnv_hub_get_config (CnvHub * self);
+/* A recording stopped: hands it to whoever assembles recordings. */
+void cnv_hub_recording_stopped (CnvHub * self, const char *recording_id);
 
 G_END_DECLS

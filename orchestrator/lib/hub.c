@@ -32,6 +32,10 @@ struct _CnvHub
   GHashTable *last_seen;        /* user -> gint64 ms */
   GHashTable *published;        /* user -> last presence status sent */
   CnvMeetings *meetings;
+  CnvEvents *events;            /* borrowed, nullable */
+  CnvRecordings *recordings;    /* borrowed, nullable */
+  CnvRecordingStoppedFunc recording_stopped;
+  gpointer recording_stopped_data;
   /* The real worker launcher, used unless a test injects another. */
   CnvSubprocessLauncher *subprocess_launcher;
   CnvMetrics metrics;
@@ -218,15 +222,39 @@ unmap_user_call (CnvHub * self, const char *user, CnvCall * call)
     g_hash_table_remove (self->user_calls, user);
 }
 
-/* Ends @call: it stays known (ENDED) for a while; presence follows. */
+/* call.ended: who called whom, how it ended and, for an answered call,
+ * how long it lasted (the audit trail of calls between users). */
 static void
-finish_call (CnvHub * self, CnvCall * call, int outcome)
+publish_call_ended (CnvHub * self, CnvCall * call, int outcome,
+    const char *reason)
+{
+  g_autoptr (JsonObject) f = json_object_new ();
+  gint64 now = g_get_monotonic_time ();
+
+  json_object_set_string_member (f, "call_id", call->id);
+  json_object_set_string_member (f, "caller", call->caller);
+  json_object_set_string_member (f, "callee", call->callee);
+  json_object_set_string_member (f, "outcome", call->accepted_us ?
+      "answered" : cnv_call_outcome_to_string (outcome));
+  json_object_set_string_member (f, "reason", reason);
+  json_object_set_int_member (f, "duration_ms", call->accepted_us ?
+      (now - call->accepted_us) / 1000 : 0);
+  json_object_set_int_member (f, "ring_ms", ((call->accepted_us ?
+              call->accepted_us : now) - call->created_us) / 1000);
+  cnv_hub_publish (self, "call.ended", call->id, f);
+}
+
+/* Ends @call: it stays known (ENDED) for a while; presence follows.
+ * @reason is the "ended" reason the parties got. */
+static void
+finish_call (CnvHub * self, CnvCall * call, int outcome, const char *reason)
 {
   g_autofree char *caller = g_strdup (call->caller);
   g_autofree char *callee = g_strdup (call->callee);
 
   if (call->state == CNV_CALL_ENDED)
     return;
+  publish_call_ended (self, call, outcome, reason);
   call->state = CNV_CALL_ENDED;
   if (outcome >= 0 && outcome < CNV_OUTCOME_COUNT)
     self->metrics.calls[outcome]++;
@@ -275,7 +303,7 @@ ring_timeout_cb (gpointer data)
       GSource *running = call->timeout;
       end_to_caller (self, call, "no-answer");
       end_to_callee (self, call, "no-answer");
-      finish_call (self, call, CNV_OUTCOME_NO_ANSWER);
+      finish_call (self, call, CNV_OUTCOME_NO_ANSWER, "no-answer");
       g_source_unref (running);
     }
     g_object_unref (call);
@@ -347,16 +375,23 @@ handle_call (CnvHub * self, CnvSession * s, JsonObject * msg)
   g_hash_table_insert (self->calls, call->id, call);
   g_hash_table_insert (self->user_calls, g_strdup (s->user), call);
   send_text (s, cnv_msg_call_event ("calling", call->id, to));
+  {
+    g_autoptr (JsonObject) f = json_object_new ();
+    json_object_set_string_member (f, "call_id", call->id);
+    json_object_set_string_member (f, "caller", call->caller);
+    json_object_set_string_member (f, "callee", call->callee);
+    cnv_hub_publish (self, "call.started", call->id, f);
+  }
 
   callee_sessions = sessions_of (self, to);
   if (!callee_sessions || callee_sessions->len == 0) {
     end_to_caller (self, call, "offline");
-    finish_call (self, call, CNV_OUTCOME_OFFLINE);
+    finish_call (self, call, CNV_OUTCOME_OFFLINE, "offline");
     return;
   }
   if (g_hash_table_contains (self->user_calls, to)) {
     end_to_caller (self, call, "busy");
-    finish_call (self, call, CNV_OUTCOME_BUSY);
+    finish_call (self, call, CNV_OUTCOME_BUSY, "busy");
     return;
   }
   g_hash_table_insert (self->user_calls, g_strdup (to), call);
@@ -394,6 +429,7 @@ handle_accept (CnvHub * self, CnvSession * s, JsonObject * msg)
     return;
   }
   call->state = CNV_CALL_ACCEPTED;
+  call->accepted_us = g_get_monotonic_time ();
   call->callee_session = g_strdup (s->id);
   cnv_call_set_timeout (call, NULL);
   self->metrics.calls[CNV_OUTCOME_ACCEPTED]++;
@@ -416,7 +452,7 @@ do_reject (CnvHub * self, CnvCall * call)
 {
   end_to_caller (self, call, "rejected");
   end_to_callee (self, call, "rejected");
-  finish_call (self, call, CNV_OUTCOME_REJECTED);
+  finish_call (self, call, CNV_OUTCOME_REJECTED, "rejected");
 }
 
 static void
@@ -424,7 +460,7 @@ do_cancel (CnvHub * self, CnvCall * call)
 {
   end_to_callee (self, call, "cancelled");
   end_to_caller (self, call, "cancelled");
-  finish_call (self, call, CNV_OUTCOME_CANCELLED);
+  finish_call (self, call, CNV_OUTCOME_CANCELLED, "cancelled");
 }
 
 static void
@@ -444,7 +480,7 @@ handle_reject_cancel (CnvHub * self, CnvSession * s, JsonObject * msg,
     char *for_callee = cnv_msg_ended (call->id, call->caller, "hangup");
     send_to_session_id (self, call->caller_session, for_caller);
     send_to_session_id (self, call->callee_session, for_callee);
-    finish_call (self, call, -1);
+    finish_call (self, call, -1, "hangup");
   } else if (call->state != CNV_CALL_RINGING) {
     send_error (self, s, CNV_ERR_BAD_STATE,
         "the call was accepted: use hangup", ref);
@@ -583,6 +619,25 @@ refuse (CnvHub * self, CnvSession * s, CnvErrorCode code,
   close_session (self, s, CNV_CLOSE_POLICY, cnv_error_code_to_string (code));
 }
 
+/* Notifications stored while the user was offline, once, after welcome. */
+static void
+deliver_pending (CnvHub * self, CnvSession * s)
+{
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (!self->recordings || strcmp (s->user, CNV_WORKER_USER) == 0)
+    return;
+  pending = cnv_notifications_take_pending (self->recordings, s->user, &err);
+  if (!pending) {
+    g_warning ("notifications of %s: %s", s->user, err->message);
+    return;
+  }
+  for (guint i = 0; i < pending->len; i++)
+    if (s->send)
+      s->send (g_ptr_array_index (pending, i), s->user_data);
+}
+
 static void
 handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
 {
@@ -648,6 +703,7 @@ handle_hello (CnvHub * self, CnvSession * s, JsonObject * msg)
   if (call && call->state == CNV_CALL_RINGING
       && g_strcmp0 (call->callee, s->user) == 0)
     send_text (s, cnv_msg_call_event ("incoming", call->id, call->caller));
+  deliver_pending (self, s);
   publish_presence (self, s->user);
 }
 
@@ -667,17 +723,17 @@ leave_calls (CnvHub * self, CnvSession * s)
       end_to_callee (self, call, "disconnected");
     else
       end_to_caller (self, call, "disconnected");
-    finish_call (self, call, -1);
+    finish_call (self, call, -1, "disconnected");
   } else if (g_strcmp0 (call->caller_session, s->id) == 0) {
     end_to_callee (self, call, "disconnected");
-    finish_call (self, call, CNV_OUTCOME_CANCELLED);
+    finish_call (self, call, CNV_OUTCOME_CANCELLED, "disconnected");
   } else {
     /* s is already out of user_sessions: ring on until the callee's last
      * connection is gone. */
     left = sessions_of (self, s->user);
     if (!left || left->len == 0) {
       end_to_caller (self, call, "disconnected");
-      finish_call (self, call, CNV_OUTCOME_NO_ANSWER);
+      finish_call (self, call, CNV_OUTCOME_NO_ANSWER, "disconnected");
     }
   }
   g_object_unref (call);
@@ -756,6 +812,68 @@ admit (CnvHub * self, CnvSession * s)
 }
 
 static void
+handle_stats (CnvHub * self, CnvSession * s, JsonObject * msg)
+{
+  const char *meeting = json_object_get_string_member_with_default (msg,
+      "meeting", NULL);
+  const char *call_id = json_object_get_string_member_with_default (msg,
+      "call_id", NULL);
+  g_autoptr (JsonObject) f = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  CnvCall *call;
+  const char *key;
+
+  if (meeting && call_id) {
+    send_error (self, s, CNV_ERR_BAD_MESSAGE,
+        "give \"meeting\" or \"call_id\", not both", "stats");
+    return;
+  }
+  if (meeting && !cnv_meetings_has_session (self->meetings, meeting, s->id)) {
+    send_error (self, s, CNV_ERR_NOT_IN_MEETING,
+        "stats about a meeting this connection is not in", "stats");
+    return;
+  }
+  if (call_id && (!(call = g_hash_table_lookup (self->calls, call_id))
+          || !is_party (call, s))) {
+    send_error (self, s, CNV_ERR_UNKNOWN_CALL,
+        "call_id does not name a call of this connection", "stats");
+    return;
+  }
+  /* Who reports is the connection's user: the message has no say. */
+  json_object_set_string_member (f, "user", s->user);
+  json_object_set_string_member (f, "session_id", s->id);
+  json_object_iter_init (&iter, msg);
+  while (json_object_iter_next (&iter, &name, &node))
+    if (strcmp (name, "type") != 0)
+      json_object_set_member (f, name, json_node_copy (node));
+  key = meeting ? meeting : call_id ? call_id : s->user;
+  cnv_hub_publish (self, "client.stats", key, f);
+
+  if (json_object_has_member (msg, "height")) {
+    gint height = json_object_get_int_member (msg, "height");
+
+    if (s->last_height >= 0 && height != s->last_height) {
+      g_autoptr (JsonObject) q = json_object_new ();
+      json_object_set_string_member (q, "user", s->user);
+      json_object_set_string_member (q, "session_id", s->id);
+      if (meeting)
+        json_object_set_string_member (q, "meeting", meeting);
+      if (call_id)
+        json_object_set_string_member (q, "call_id", call_id);
+      json_object_set_int_member (q, "from_height", s->last_height);
+      json_object_set_int_member (q, "to_height", height);
+      if (json_object_has_member (msg, "width"))
+        json_object_set_int_member (q, "width",
+            json_object_get_int_member (msg, "width"));
+      cnv_hub_publish (self, "quality.changed", key, q);
+    }
+    s->last_height = height;
+  }
+}
+
+static void
 dispatch (CnvHub * self, CnvSession * s, CnvMsgType type, JsonObject * msg)
 {
   switch (type) {
@@ -787,7 +905,11 @@ dispatch (CnvHub * self, CnvSession * s, CnvMsgType type, JsonObject * msg)
     case CNV_MSG_VIEW:
     case CNV_MSG_MEDIA_READY:
     case CNV_MSG_ACTIVE_SPEAKER:
+    case CNV_MSG_RECORD:
       cnv_meetings_handle (self->meetings, s, type, msg);
+      break;
+    case CNV_MSG_STATS:
+      handle_stats (self, s, msg);
       break;
     case CNV_MSG_PING:
       send_text (s, cnv_msg_pong ());
@@ -898,6 +1020,12 @@ cnv_hub_render_metrics (CnvHub * self)
   GString *s = g_string_new (base);
 
   cnv_meetings_render_metrics (self->meetings, s);
+  g_string_append_printf (s,
+      "# HELP convene_events_dropped_total Events lost: producer queue full, "
+      "failed delivery or write.\n"
+      "# TYPE convene_events_dropped_total counter\n"
+      "convene_events_dropped_total %" G_GUINT64_FORMAT "\n",
+      self->events ? cnv_events_dropped (self->events) : 0);
   return g_string_free (s, FALSE);
 }
 
@@ -915,6 +1043,86 @@ cnv_hub_send_error (CnvHub * self, CnvSession * s, CnvErrorCode code,
     const char *message, const char *ref)
 {
   send_error (self, s, code, message, ref);
+}
+
+void
+cnv_hub_publish (CnvHub * self, const char *type, const char *key,
+    JsonObject * fields)
+{
+  if (self->events)
+    cnv_events_publish (self->events, type, key, fields);
+}
+
+CnvRecordings *
+cnv_hub_get_recordings (CnvHub * self)
+{
+  return self->recordings;
+}
+
+const CnvConfig *
+cnv_hub_get_config (CnvHub * self)
+{
+  return self->config;
+}
+
+void
+cnv_hub_recording_stopped (CnvHub * self, const char *recording_id)
+{
+  if (self->recording_stopped)
+    self->recording_stopped (recording_id, self->recording_stopped_data);
+}
+
+void
+cnv_hub_set_storage (CnvHub * self, CnvEvents * events,
+    CnvRecordings * recordings)
+{
+  self->events = events;
+  self->recordings = recordings;
+}
+
+void
+cnv_hub_set_recording_stopped_func (CnvHub * self,
+    CnvRecordingStoppedFunc func, gpointer user_data)
+{
+  self->recording_stopped = func;
+  self->recording_stopped_data = user_data;
+}
+
+gboolean
+cnv_hub_record (CnvHub * self, const char *meeting, const char *action,
+    const char *by, char **recording_id, CnvErrorCode * code,
+    char **message)
+{
+  return cnv_meetings_record (self->meetings, meeting, action, by,
+      recording_id, code, message);
+}
+
+guint
+cnv_hub_notify_recording (CnvHub * self, const CnvRecording * rec,
+    const char *url)
+{
+  gboolean failed = g_strcmp0 (rec->status, "failed") == 0;
+  g_autofree char *text = cnv_msg_notification (failed ?
+      "recording-failed" : "recording-ready", rec->id, rec->meeting, url,
+      failed ? (rec->error ? rec->error : "failed") : NULL);
+  guint n = 0;
+
+  for (gsize i = 0; rec->participants[i]; i++) {
+    const char *user = rec->participants[i];
+    GPtrArray *online = sessions_of (self, user);
+    g_autoptr (GError) err = NULL;
+
+    if (online && online->len) {
+      send_to_user (self, user, NULL, text);
+    } else if (!self->recordings
+        || !cnv_notifications_add (self->recordings, user, text, &err)) {
+      g_warning ("cannot keep a notification for %s: %s", user,
+          err ? err->message : "no store");
+      continue;
+    }
+    n++;
+  }
+  return n;
 }
 
 void

@@ -7,6 +7,8 @@
 
 #include <glib-object.h>
 #include "config.h"
+#include "events.h"
+#include "recordings.h"
 #include "metrics.h"
 #include "users.h"
 #include "worker-supervisor.h"
@@ -61,5 +63,25 @@ gboolean cnv_hub_create_meeting (CnvHub * self, const char *id,
 /* GET /api/meetings body. */
 char *cnv_hub_render_meetings (CnvHub * self);
 guint cnv_hub_get_n_meetings (CnvHub * self);
+
+/* Events and recordings; both nullable, borrowed: they must outlive the
+ * hub. Without them nothing is published and recording is refused. */
+void cnv_hub_set_storage (CnvHub * self, CnvEvents * events,
+    CnvRecordings * recordings);
+typedef void (*CnvRecordingStoppedFunc) (const char *recording_id,
+    gpointer user_data);
+void cnv_hub_set_recording_stopped_func (CnvHub * self,
+    CnvRecordingStoppedFunc func, gpointer user_data);
+/* Recording control for the HTTP API (the protocol's "record" goes through
+ * cnv_hub_receive). @by is the asking user. On success *@recording_id is
+ * the recording started or stopped; else @code and @message say why. */
+gboolean cnv_hub_record (CnvHub * self, const char *meeting,
+    const char *action, const char *by, char **recording_id,
+    CnvErrorCode * code, char **message);
+/* Tells every participant of @rec that it is ready (or failed): pushed to
+ * each connected user at once, stored for the next sign-in of the others.
+ * @url is the download URL given to clients. Returns how many users. */
+guint cnv_hub_notify_recording (CnvHub * self, const CnvRecording * rec,
+    const char *url);
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include "hub-private.h"
 #include "token.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -34,6 +35,7 @@ struct _CnvParticipant
   JsonArray *tracks;            /* NULL: publishes nothing */
   gboolean is_worker;
   gboolean ready_mesh;          /* sent media-ready for mesh */
+  gint64 joined_ms;             /* Unix ms */
 };
 
 G_DEFINE_TYPE (CnvParticipant, cnv_participant, G_TYPE_OBJECT)
@@ -83,6 +85,14 @@ struct _CnvMeeting
   GSource *linger;              /* running while counting down to mesh */
   GSource *stop_wait;           /* waiting for media-ready mesh */
   GSource *expire;              /* empty meeting made through the API */
+  gint64 created_ms;            /* Unix ms */
+  /* While recording (docs/recording.md): the recording, its directory,
+   * who asked and when, and every user present at some point of it. */
+  char *recording_id;
+  char *recording_dir;
+  char *recording_by;
+  gint64 recording_started_ms;
+  GHashTable *recorded_users;   /* user -> NULL */
 };
 
 G_DEFINE_TYPE (CnvMeeting, cnv_meeting, G_TYPE_OBJECT)
@@ -109,13 +119,19 @@ cnv_meeting_dispose (GObject * object)
   self->worker = NULL;
   g_clear_pointer (&self->by_session, g_hash_table_unref);
   g_clear_pointer (&self->participants, g_hash_table_unref);
+  g_clear_pointer (&self->recorded_users, g_hash_table_unref);
   G_OBJECT_CLASS (cnv_meeting_parent_class)->dispose (object);
 }
 
 static void
 cnv_meeting_finalize (GObject * object)
 {
-  g_free (CNV_MEETING (object)->id);
+  CnvMeeting *self = CNV_MEETING (object);
+
+  g_free (self->id);
+  g_free (self->recording_id);
+  g_free (self->recording_dir);
+  g_free (self->recording_by);
   G_OBJECT_CLASS (cnv_meeting_parent_class)->finalize (object);
 }
 
@@ -132,6 +148,8 @@ cnv_meeting_init (CnvMeeting * self)
   self->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       g_object_unref);
   self->by_session = g_hash_table_new (g_str_hash, g_str_equal);
+  self->recorded_users = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -191,6 +209,50 @@ timer_meeting (gpointer data)
 }
 
 /* ------------------------------------------------------------------ */
+/* Events */
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* Publishes @type keyed by the meeting with "meeting" plus @fields. */
+static void
+publish (CnvMeeting * mt, const char *type, JsonObject * fields)
+{
+  g_autoptr (JsonObject) f = fields ? json_object_ref (fields) :
+      json_object_new ();
+
+  json_object_set_string_member (f, "meeting", mt->id);
+  cnv_hub_publish (mt->owner->hub, type, mt->id, f);
+}
+
+static void
+publish_participant (CnvMeeting * mt, const char *type, CnvParticipant * p)
+{
+  g_autoptr (JsonObject) f = json_object_new ();
+
+  json_object_set_string_member (f, "participant_id", p->id);
+  json_object_set_string_member (f, "user", p->user);
+  json_object_set_int_member (f, "participants", mt->n_people);
+  if (strcmp (type, "participant.left") == 0)
+    json_object_set_int_member (f, "duration_ms", now_ms () - p->joined_ms);
+  publish (mt, type, f);
+}
+
+static void
+publish_mode (CnvMeeting * mt, const char *mode)
+{
+  g_autoptr (JsonObject) f = json_object_new ();
+
+  json_object_set_string_member (f, "mode", mode);
+  json_object_set_int_member (f, "participants", mt->n_people);
+  json_object_set_boolean_member (f, "recording", mt->recording_id != NULL);
+  publish (mt, "meeting.mode-changed", f);
+}
+
+/* ------------------------------------------------------------------ */
 /* Sending */
 
 static void
@@ -224,6 +286,12 @@ broadcast (CnvMeeting * mt, CnvParticipant * except, gboolean with_worker,
       cnv_hub_send_to (mt->owner->hub, p->session_id, text);
   }
   g_free (text);
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 static gint
@@ -301,6 +369,7 @@ announce_sfu (CnvMeeting * mt)
 {
   mt->sfu = TRUE;
   broadcast (mt, NULL, FALSE, cnv_msg_mode (mt->id, "sfu", mt->worker->id));
+  publish_mode (mt, "sfu");
 }
 
 static void
@@ -374,7 +443,9 @@ linger_cb (gpointer data)
     return G_SOURCE_REMOVE;
   running = g_source_ref (mt->linger);
   clear_source (&mt->linger);
-  if (mt->want_sfu && mt->n_people <= mt->owner->config->mesh_max) {
+  /* A recorded meeting stays on the SFU: the recorder is in the worker. */
+  if (mt->want_sfu && mt->n_people <= mt->owner->config->mesh_max
+      && !mt->recording_id) {
     mt->want_sfu = FALSE;
     if (!mt->sfu) {
       /* The worker never made it into the meeting: nobody to tell. */
@@ -385,6 +456,7 @@ linger_cb (gpointer data)
       while (g_hash_table_iter_next (&iter, NULL, &value))
         CNV_PARTICIPANT (value)->ready_mesh = FALSE;
       broadcast (mt, NULL, TRUE, cnv_msg_mode (mt->id, "mesh", NULL));
+      publish_mode (mt, "mesh");
       mt->stop_wait = meeting_timeout (mt,
           mt->owner->config->worker_stop_timeout_ms, stop_wait_cb);
     }
@@ -393,15 +465,28 @@ linger_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void stop_recording (CnvMeeting * mt, const char *by);
+
+static void
+forget_meeting (CnvMeeting * mt)
+{
+  g_autoptr (JsonObject) f = json_object_new ();
+
+  if (mt->recording_id)
+    stop_recording (mt, NULL);
+  json_object_set_int_member (f, "duration_ms", now_ms () - mt->created_ms);
+  publish (mt, "meeting.ended", f);
+  g_hash_table_remove (mt->owner->meetings, mt->id);
+}
+
 static gboolean
 expire_cb (gpointer data)
 {
-  TimerData *d = data;
   CnvMeeting *mt = timer_meeting (data);
 
   if (mt && mt->n_people == 0) {
     g_message ("meeting %s: empty for too long, forgotten", mt->id);
-    g_hash_table_remove (d->m->meetings, d->meeting_id);
+    forget_meeting (mt);
   }
   return G_SOURCE_REMOVE;
 }
@@ -416,7 +501,9 @@ meeting_new (CnvMeetings * self, const char *id)
 
   mt->owner = self;
   mt->id = g_strdup (id);
+  mt->created_ms = now_ms ();
   g_hash_table_insert (self->meetings, mt->id, mt);
+  publish (mt, "meeting.started", NULL);
   return mt;
 }
 
@@ -434,6 +521,17 @@ count_user (CnvMeetings * self, const char *user, int delta)
   cnv_hub_presence_changed (self->hub, user);
 }
 
+/* Counts down to mesh when the meeting no longer needs the SFU. */
+static void
+maybe_linger (CnvMeeting * mt)
+{
+  const CnvConfig *config = mt->owner->config;
+
+  if (mt->want_sfu && mt->n_people <= config->mesh_max && !mt->linger
+      && !mt->recording_id)
+    mt->linger = meeting_timeout (mt, config->mesh_linger_ms, linger_cb);
+}
+
 /* The meeting lost a person: forget it, count down to mesh, or see whether
  * the one who left was the last to confirm mesh. */
 static void
@@ -442,6 +540,9 @@ after_leave (CnvMeeting * mt)
   CnvMeetings *m = mt->owner;
 
   if (mt->n_people == 0) {
+    /* Nobody left to record: the recording ends with the meeting. */
+    if (mt->recording_id)
+      stop_recording (mt, NULL);
     mt->want_sfu = FALSE;
     mt->sfu = FALSE;
     clear_source (&mt->linger);
@@ -451,12 +552,11 @@ after_leave (CnvMeeting * mt)
       mt->expire = meeting_timeout (mt, m->config->api_meeting_keep_ms,
           expire_cb);
     } else {
-      g_hash_table_remove (m->meetings, mt->id);
+      forget_meeting (mt);
     }
     return;
   }
-  if (mt->want_sfu && mt->n_people <= m->config->mesh_max && !mt->linger)
-    mt->linger = meeting_timeout (mt, m->config->mesh_linger_ms, linger_cb);
+  maybe_linger (mt);
   check_all_ready (mt);
 }
 
@@ -474,6 +574,7 @@ remove_participant (CnvMeeting * mt, CnvParticipant * p)
     mt->n_people--;
   broadcast (mt, NULL, TRUE, cnv_msg_participant_left (mt->id, p->id));
   if (!p->is_worker) {
+    publish_participant (mt, "participant.left", p);
     count_user (mt->owner, p->user, -1);
     after_leave (mt);
   }
@@ -506,6 +607,7 @@ participant_new (CnvMeetings * self, CnvSession * s, gboolean is_worker,
   p->user = g_strdup (s->user);
   p->is_worker = is_worker;
   p->tracks = tracks ? json_array_ref (tracks) : NULL;
+  p->joined_ms = now_ms ();
   return p;
 }
 
@@ -553,6 +655,11 @@ join_worker (CnvMeeting * mt, CnvParticipant * p)
   }
   if (mt->want_sfu)
     announce_sfu (mt);
+  /* A new worker (first start or restart) records into the same directory:
+   * the recorder appends to its manifest. */
+  if (mt->recording_id)
+    send_participant (mt->owner, p, cnv_msg_worker_recording (mt->id,
+            "start", mt->recording_id, mt->recording_dir));
 }
 
 static void
@@ -619,6 +726,12 @@ handle_join (CnvMeetings * self, CnvSession * s, JsonObject * msg)
   send_participant (self, p, build_joined (mt, p));
   broadcast (mt, p, TRUE, cnv_msg_participant_joined (mt->id, p->id, p->user,
           p->tracks));
+  publish_participant (mt, "participant.joined", p);
+  if (mt->recording_id) {
+    g_hash_table_add (mt->recorded_users, g_strdup (p->user));
+    send_participant (self, p, cnv_msg_recording (mt->id, "started",
+            mt->recording_id, mt->recording_by));
+  }
   count_user (self, p->user, +1);
   if (mt->n_people > self->config->mesh_max)
     go_sfu (mt);
@@ -716,6 +829,212 @@ handle_media_ready (CnvMeeting * mt, CnvParticipant * p, JsonObject * msg)
   check_all_ready (mt);
 }
 
+/* ------------------------------------------------------------------ */
+/* Recording */
+
+static char *
+make_recording_id (const char *meeting, int attempt)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+
+  /* <meeting>-<UTC stamp>; a second recording within the same second
+   * gets a suffix. */
+  if (attempt == 0)
+    return g_strdup_printf ("%s-%s", meeting, stamp);
+  return g_strdup_printf ("%s-%s-%d", meeting, stamp, attempt + 1);
+}
+
+static gboolean
+start_recording (CnvMeeting * mt, const char *by, CnvErrorCode * code,
+    char **message)
+{
+  CnvRecordings *store = cnv_hub_get_recordings (mt->owner->hub);
+  g_autoptr (JsonObject) f = json_object_new ();
+  g_autoptr (GError) err = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *dir = NULL;
+  gint64 now = now_ms ();
+  GHashTableIter iter;
+  gpointer value;
+
+  if (mt->recording_id) {
+    *code = CNV_ERR_BAD_STATE;
+    *message = g_strdup ("the meeting is being recorded already");
+    return FALSE;
+  }
+  if (!store) {
+    *code = CNV_ERR_INTERNAL;
+    *message = g_strdup ("recording is not available on this server");
+    return FALSE;
+  }
+  for (int attempt = 0; attempt < 100; attempt++) {
+    g_clear_pointer (&id, g_free);
+    g_clear_pointer (&dir, g_free);
+    g_clear_error (&err);
+    id = make_recording_id (mt->id, attempt);
+    dir = g_build_filename (mt->owner->config->data_dir, "recordings", id,
+        NULL);
+    if (cnv_recordings_create (store, id, mt->id, dir, now, &err))
+      break;
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_EXISTS))
+      break;
+  }
+  if (err) {
+    g_warning ("meeting %s: cannot start recording: %s", mt->id,
+        err->message);
+    *code = CNV_ERR_INTERNAL;
+    *message = g_strdup ("cannot store the recording");
+    return FALSE;
+  }
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    g_warning ("cannot create %s: %s", dir, g_strerror (errno));
+  mt->recording_id = g_steal_pointer (&id);
+  mt->recording_dir = g_steal_pointer (&dir);
+  mt->recording_by = g_strdup (by);
+  mt->recording_started_ms = now;
+  g_hash_table_remove_all (mt->recorded_users);
+  g_hash_table_iter_init (&iter, mt->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!CNV_PARTICIPANT (value)->is_worker)
+      g_hash_table_add (mt->recorded_users,
+          g_strdup (CNV_PARTICIPANT (value)->user));
+  g_message ("meeting %s: recording %s started by %s", mt->id,
+      mt->recording_id, by);
+
+  broadcast (mt, NULL, FALSE, cnv_msg_recording (mt->id, "started",
+          mt->recording_id, by));
+  json_object_set_string_member (f, "recording_id", mt->recording_id);
+  json_object_set_string_member (f, "dir", mt->recording_dir);
+  json_object_set_string_member (f, "by", by);
+  publish (mt, "recording.started", f);
+  /* The recorder lives in the worker: a mesh meeting moves to the SFU. The
+   * worker hears "start" when it joins, or now if it is there already. */
+  go_sfu (mt);
+  if (mt->worker)
+    send_participant (mt->owner, mt->worker, cnv_msg_worker_recording (mt->id,
+            "start", mt->recording_id, mt->recording_dir));
+  return TRUE;
+}
+
+static GStrv
+recorded_users (CnvMeeting * mt)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, mt->recorded_users);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, g_strdup (key));
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+/* @by NULL: the meeting emptied or ended. */
+static void
+stop_recording (CnvMeeting * mt, const char *by)
+{
+  CnvRecordings *store = cnv_hub_get_recordings (mt->owner->hub);
+  g_autofree char *id = g_steal_pointer (&mt->recording_id);
+  g_autofree char *dir = g_steal_pointer (&mt->recording_dir);
+  g_autofree char *started_by = g_steal_pointer (&mt->recording_by);
+  g_auto (GStrv) users = recorded_users (mt);
+  g_autoptr (JsonObject) f = json_object_new ();
+  g_autoptr (JsonArray) a = json_array_new ();
+  g_autoptr (GError) err = NULL;
+  gint64 now = now_ms ();
+
+  if (mt->worker)
+    send_participant (mt->owner, mt->worker, cnv_msg_worker_recording (mt->id,
+            "stop", id, dir));
+  if (store && !cnv_recordings_set_stopped (store, id, now,
+          (const char *const *) users, &err))
+    g_warning ("recording %s: %s", id, err->message);
+  g_message ("meeting %s: recording %s stopped", mt->id, id);
+  broadcast (mt, NULL, FALSE, cnv_msg_recording (mt->id, "stopped", id, by));
+
+  json_object_set_string_member (f, "recording_id", id);
+  json_object_set_string_member (f, "dir", dir);
+  if (by)
+    json_object_set_string_member (f, "by", by);
+  else
+    json_object_set_null_member (f, "by");
+  json_object_set_int_member (f, "duration_ms",
+      now - mt->recording_started_ms);
+  for (gsize i = 0; users[i]; i++)
+    json_array_add_string_element (a, users[i]);
+  json_object_set_array_member (f, "participants", json_array_ref (a));
+  publish (mt, "recording.stopped", f);
+  g_hash_table_remove_all (mt->recorded_users);
+  cnv_hub_recording_stopped (mt->owner->hub, id);
+  maybe_linger (mt);
+}
+
+static gboolean
+record (CnvMeeting * mt, const char *action, const char *by,
+    char **recording_id, CnvErrorCode * code, char **message)
+{
+  if (strcmp (action, "start") == 0) {
+    if (!start_recording (mt, by, code, message))
+      return FALSE;
+  } else if (!mt->recording_id) {
+    *code = CNV_ERR_BAD_STATE;
+    *message = g_strdup ("the meeting is not being recorded");
+    return FALSE;
+  } else {
+    if (recording_id)
+      *recording_id = g_strdup (mt->recording_id);
+    stop_recording (mt, by);
+    return TRUE;
+  }
+  if (recording_id)
+    *recording_id = g_strdup (mt->recording_id);
+  return TRUE;
+}
+
+static void
+handle_record (CnvMeetings * self, CnvSession * s, CnvMeeting * mt,
+    CnvParticipant * p, JsonObject * msg)
+{
+  g_autofree char *why = NULL;
+  CnvErrorCode code;
+
+  if (p->is_worker || !cnv_token_claims_has_grant (s->claims, "record")) {
+    error (self, s, CNV_ERR_FORBIDDEN, "the token lacks the record grant",
+        CNV_MSG_RECORD);
+    return;
+  }
+  if (!record (mt, json_object_get_string_member (msg, "action"), s->user,
+          NULL, &code, &why))
+    error (self, s, code, why, CNV_MSG_RECORD);
+}
+
+gboolean
+cnv_meetings_record (CnvMeetings * self, const char *meeting_id,
+    const char *action, const char *by, char **recording_id,
+    CnvErrorCode * code, char **message)
+{
+  CnvMeeting *mt = g_hash_table_lookup (self->meetings, meeting_id);
+
+  if (!mt) {
+    *code = CNV_ERR_UNKNOWN_MEETING;
+    *message = g_strdup ("no such meeting");
+    return FALSE;
+  }
+  return record (mt, action, by, recording_id, code, message);
+}
+
+gboolean
+cnv_meetings_has_session (CnvMeetings * self, const char *meeting_id,
+    const char *session_id)
+{
+  CnvMeeting *mt = g_hash_table_lookup (self->meetings, meeting_id);
+
+  return mt && g_hash_table_contains (mt->by_session, session_id);
+}
+
 void
 cnv_meetings_handle (CnvMeetings * self, CnvSession * s, CnvMsgType type,
     JsonObject * msg)
@@ -753,6 +1072,9 @@ cnv_meetings_handle (CnvMeetings * self, CnvSession * s, CnvMsgType type,
       break;
     case CNV_MSG_ACTIVE_SPEAKER:
       handle_active_speaker (self, s, mt, p, msg);
+      break;
+    case CNV_MSG_RECORD:
+      handle_record (self, s, mt, p, msg);
       break;
     default:
       error (self, s, CNV_ERR_INTERNAL, "unhandled meeting message", type);
@@ -803,12 +1125,6 @@ cnv_meetings_create (CnvMeetings * self, const char *id, char **out_id)
   if (out_id)
     *out_id = g_strdup (id);
   return TRUE;
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 char *

@@ -31,6 +31,15 @@ void cnv_meetings_session_gone (CnvMeetings * self, CnvSession * s);
 /* How many meetings the user is in (for presence: busy). */
 guint cnv_meetings_user_count (CnvMeetings * self, const char *user);
 
+/* Starts or stops recording @meeting_id (docs/recording.md); @by is the
+ * user asking. FALSE with @code and @message when refused. */
+gboolean cnv_meetings_record (CnvMeetings * self, const char *meeting_id,
+    const char *action, const char *by, char **recording_id,
+    CnvErrorCode * code, char **message);
+/* Is the session a participant of the meeting? */
+gboolean cnv_meetings_has_session (CnvMeetings * self,
+    const char *meeting_id, const char *session_id);
+
 /* HTTP API. @id NULL makes one up. FALSE if it exists already. */
 gboolean cnv_meetings_create (CnvMeetings * self, const char *id,
     char **out_id);

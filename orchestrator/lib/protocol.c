@@ -126,6 +126,44 @@ static const CnvParam active_speaker_params[] = {
   {NULL}
 };
 
+static const char *const record_actions[] = { "start", "stop", NULL };
+
+static const CnvParam record_params[] = {
+  {"meeting", CNV_PARAM_ID, TRUE, CNV_MAX_ID_LEN, NULL},
+  {"action", CNV_PARAM_ENUM, TRUE, 0, record_actions},
+  {NULL}
+};
+
+static const char *const stats_paths[] = { "direct", "relay", NULL };
+static const char *const stats_devices[] = {
+  "desktop", "mobile", "tablet", "unknown", NULL
+};
+
+/* The values of the Network Information API's connection.type. */
+static const char *const stats_networks[] = {
+  "bluetooth", "cellular", "ethernet", "none", "mixed", "other", "unknown",
+  "wifi", "wimax", NULL
+};
+
+/* A client's own view of its media (docs/protocol.md, "stats"). Every
+ * field is optional: browsers do not all know everything. There is no
+ * user field: the user is the connection's. */
+static const CnvParam stats_params[] = {
+  {"meeting", CNV_PARAM_ID, FALSE, CNV_MAX_ID_LEN, NULL},
+  {"call_id", CNV_PARAM_TEXT, FALSE, CNV_MAX_CALL_ID_LEN, NULL},
+  {"width", CNV_PARAM_COUNT, FALSE, CNV_MAX_VIDEO_SIZE, NULL},
+  {"height", CNV_PARAM_COUNT, FALSE, CNV_MAX_VIDEO_SIZE, NULL},
+  {"frame_rate", CNV_PARAM_NUMBER, FALSE, 1000, NULL},
+  {"send_bitrate", CNV_PARAM_NUMBER, FALSE, CNV_MAX_BITRATE, NULL},
+  {"recv_bitrate", CNV_PARAM_NUMBER, FALSE, CNV_MAX_BITRATE, NULL},
+  {"loss", CNV_PARAM_NUMBER, FALSE, 1, NULL},
+  {"rtt_ms", CNV_PARAM_NUMBER, FALSE, 600000, NULL},
+  {"path", CNV_PARAM_ENUM, FALSE, 0, stats_paths},
+  {"device", CNV_PARAM_ENUM, FALSE, 0, stats_devices},
+  {"network", CNV_PARAM_ENUM, FALSE, 0, stats_networks},
+  {NULL}
+};
+
 static const char *const track_kinds[] = { "audio", "video", "screen", NULL };
 
 static const CnvParam track_params[] = {
@@ -155,6 +193,8 @@ static const struct
   [CNV_MSG_VIEW] = {"view", view_params},
   [CNV_MSG_MEDIA_READY] = {"media-ready", media_ready_params},
   [CNV_MSG_ACTIVE_SPEAKER] = {"active-speaker", active_speaker_params},
+  [CNV_MSG_RECORD] = {"record", record_params},
+  [CNV_MSG_STATS] = {"stats", stats_params},
 };
 
 const char *
@@ -274,6 +314,30 @@ check_tracks (JsonNode * node, const CnvParam * p, char **message)
   return TRUE;
 }
 
+/* COUNT: an integer, NUMBER: any finite number; both within 0..limit. */
+static gboolean
+check_range (JsonNode * node, const CnvParam * p, char **message)
+{
+  gboolean is_int = node_is (node, G_TYPE_INT64);
+  double v;
+
+  if (!is_int && (p->kind == CNV_PARAM_COUNT
+          || !node_is (node, G_TYPE_DOUBLE))) {
+    *message = g_strdup_printf ("field \"%s\" must be %s, not %s", p->name,
+        p->kind == CNV_PARAM_COUNT ? "an integer" : "a number",
+        node_type_name (node));
+    return FALSE;
+  }
+  v = is_int ? (double) json_node_get_int (node) :
+      json_node_get_double (node);
+  if (!(v >= 0 && v <= (double) p->limit)) {
+    *message = g_strdup_printf ("field \"%s\" must be in 0..%" G_GINT64_FORMAT,
+        p->name, p->limit);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 check_param (JsonNode * node, const CnvParam * p, char **message)
 {
@@ -281,6 +345,9 @@ check_param (JsonNode * node, const CnvParam * p, char **message)
 
   if (p->kind == CNV_PARAM_TRACKS)
     return check_tracks (node, p, message);
+
+  if (p->kind == CNV_PARAM_COUNT || p->kind == CNV_PARAM_NUMBER)
+    return check_range (node, p, message);
 
   if (p->kind == CNV_PARAM_INT) {
     gint64 v;
@@ -345,6 +412,8 @@ check_param (JsonNode * node, const CnvParam * p, char **message)
       return FALSE;
     case CNV_PARAM_INT:
     case CNV_PARAM_TRACKS:
+    case CNV_PARAM_COUNT:
+    case CNV_PARAM_NUMBER:
     default:
       break;
   }
@@ -712,6 +781,58 @@ cnv_msg_active_speaker (const char *meeting, const char *participant_id)
 
   add_str (b, "meeting", meeting);
   add_str (b, "participant_id", participant_id);
+  return finish (b);
+}
+
+/* Both forms of "recording" start the same way. */
+static JsonBuilder *
+begin_recording (const char *meeting, const char *key, const char *value,
+    const char *recording_id)
+{
+  JsonBuilder *b = begin ("recording");
+
+  add_str (b, "meeting", meeting);
+  add_str (b, key, value);
+  add_str (b, "recording_id", recording_id);
+  return b;
+}
+
+char *
+cnv_msg_recording (const char *meeting, const char *state,
+    const char *recording_id, const char *by)
+{
+  JsonBuilder *b = begin_recording (meeting, "state", state, recording_id);
+
+  json_builder_set_member_name (b, "by");
+  if (by)
+    json_builder_add_string_value (b, by);
+  else
+    json_builder_add_null_value (b);
+  return finish (b);
+}
+
+char *
+cnv_msg_worker_recording (const char *meeting, const char *action,
+    const char *recording_id, const char *dir)
+{
+  JsonBuilder *b = begin_recording (meeting, "action", action, recording_id);
+
+  add_str (b, "dir", dir);
+  return finish (b);
+}
+
+char *
+cnv_msg_notification (const char *kind, const char *recording_id,
+    const char *meeting, const char *url, const char *error)
+{
+  JsonBuilder *b = begin ("notification");
+
+  add_str (b, "kind", kind);
+  add_str (b, "recording_id", recording_id);
+  add_str (b, "meeting", meeting);
+  add_str (b, "url", url);
+  if (error)
+    add_str (b, "error", error);
   return finish (b);
 }
 

@@ -48,6 +48,8 @@ typedef enum
   CNV_MSG_VIEW,
   CNV_MSG_MEDIA_READY,
   CNV_MSG_ACTIVE_SPEAKER,
+  CNV_MSG_RECORD,
+  CNV_MSG_STATS,
   CNV_MSG_COUNT
 } CnvMsgType;
 
@@ -60,6 +62,8 @@ typedef enum
   CNV_PARAM_ENUM,               /* one of choices */
   CNV_PARAM_ID,                 /* meeting / participant id: as USER */
   CNV_PARAM_TRACKS,             /* array of at most 8 track objects */
+  CNV_PARAM_COUNT,              /* integer in 0..limit */
+  CNV_PARAM_NUMBER,             /* any JSON number in 0..limit */
 } CnvParamKind;
 
 typedef struct
@@ -67,7 +71,8 @@ typedef struct
   const char *name;
   CnvParamKind kind;
   gboolean required;
-  gint64 limit;                 /* strings: max length; integers: min value */
+  gint64 limit;                 /* strings: max length; INT: min value;
+                                 * COUNT, NUMBER: max value */
   const char *const *choices;
 } CnvParam;
 
@@ -81,6 +86,8 @@ typedef struct
 #define CNV_MAX_ID_LEN 64
 #define CNV_MAX_TRACK_ID_LEN 64
 #define CNV_MAX_TRACKS 8
+#define CNV_MAX_VIDEO_SIZE 16384
+#define CNV_MAX_BITRATE G_GINT64_CONSTANT (10000000000)   /* bit/s */
 /* Deeper JSON is refused before json-glib's recursive parser sees it. */
 #define CNV_MAX_JSON_DEPTH 32
 
@@ -133,6 +140,15 @@ char *cnv_msg_tracks (const char *meeting, const char *participant_id,
 char *cnv_msg_mode (const char *meeting, const char *mode, const char *sfu);
 char *cnv_msg_active_speaker (const char *meeting,
     const char *participant_id);
+/* Recording: to every participant when it starts or stops (@by is the
+ * user who asked), and to the media worker (@action start | stop). */
+char *cnv_msg_recording (const char *meeting, const char *state,
+    const char *recording_id, const char *by);
+char *cnv_msg_worker_recording (const char *meeting, const char *action,
+    const char *recording_id, const char *dir);
+/* @kind "recording-ready" or "recording-failed"; @error nullable. */
+char *cnv_msg_notification (const char *kind, const char *recording_id,
+    const char *meeting, const char *url, const char *error);
 /* Relays a validated meeting sdp / ice / view: the client's fields minus
  * "to", plus "from" (the real sender). */
 char *cnv_msg_meeting_relay (JsonObject * object, const char *from);

@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
-/* "worker" is minted only by convened itself for its media workers. */
+/* "worker" is minted only by convened itself for its media workers,
+ * "archiver" only by convene-archiver (with the same data dir secret). */
 static const char *const valid_grants[] = {
-  "publish", "subscribe", "record", "admin", CNV_GRANT_WORKER, NULL
+  "publish", "subscribe", "record", "admin", CNV_GRANT_WORKER,
+  CNV_GRANT_ARCHIVER, NULL
 };
 
 gboolean

@@ -13,6 +13,9 @@ G_BEGIN_DECLS
  * cnv_users_add() keep real users from taking the name. */
 #define CNV_GRANT_WORKER "worker"
 #define CNV_WORKER_USER "_worker"
+/* The internal grant of convene-archiver: it may call
+ * POST /internal/recordings/{id}/ready and nothing else. */
+#define CNV_GRANT_ARCHIVER "archiver"
 
 typedef struct
 {
@@ -31,7 +34,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvTokenClaims, cnv_token_claims_free)
 /* Reads <data-dir>/secret, creating it (mode 0600) on first use. */
 GBytes *cnv_secret_load (const char *data_dir, GError ** error);
 
-/* Grants must be among publish, subscribe, record, admin, worker. @now in seconds. */
+/* Grants must be among publish, subscribe, record, admin, worker,
+ * archiver. @now in seconds. */
 char *cnv_token_mint (GBytes * secret, const char *user, const char *meeting,
     const char *const *grants, gint64 now, gint64 ttl, GError ** error);
 

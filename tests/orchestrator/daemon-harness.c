@@ -395,3 +395,98 @@ ws_free (WsClient * c)
   g_queue_clear_full (&c->msgs, (GDestroyNotify) json_object_unref);
   g_free (c);
 }
+
+/* Shared by the daemon tests. */
+
+char *
+daemon_token_with (Daemon * d, const char *user, const char *meeting, const char *grants)
+{
+  int status;
+  char *t;
+
+  if (meeting)
+    t = daemon_cli (d, &status, "token", "--user", user, "--meeting",
+        meeting, "--grants", grants, NULL);
+  else
+    t = daemon_cli (d, &status, "token", "--user", user, "--grants", grants,
+        NULL);
+  g_assert_cmpint (status, ==, 0);
+  return g_strstrip (t);
+}
+
+WsClient *
+ws_login_with (Daemon * d, const char *tok)
+{
+  WsClient *c = ws_connect (d);
+
+  ws_sendf (c, "{\"type\":\"hello\",\"token\":\"%s\"}", tok);
+  ws_expect (c, "welcome", NULL, 5000);
+  return c;
+}
+
+/* Skips messages (presence, participant-joined...) until one of @type. */
+JsonObject *
+ws_until (WsClient * c, const char *type, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * (gint64) 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    JsonObject *o;
+    while (g_queue_is_empty (&c->msgs) && g_get_monotonic_time () < deadline)
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    o = g_queue_peek_head (&c->msgs);
+    if (o && g_strcmp0 (json_object_get_string_member (o, "type"), type) == 0)
+      return ws_expect (c, type, NULL, ms);
+    if (o)
+      json_object_unref (g_queue_pop_head (&c->msgs));
+  }
+  g_error ("no \"%s\" within %u ms", type, ms);
+  return NULL;
+}
+
+JsonObject *
+json_parse_object (const char *text)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+
+  g_assert_true (json_parser_load_from_data (p, text, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (p)));
+}
+
+/* Waits for a file "PREFIX.PID" in @dir other than @not_pid; returns PID. */
+gint64
+wait_file (const char *dir, const char *prefix, gint64 not_pid, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * (gint64) 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (GDir) gd = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (gd && (name = g_dir_read_name (gd))) {
+      gint64 pid;
+      if (!g_str_has_prefix (name, prefix) || name[strlen (prefix)] != '.')
+        continue;
+      pid = g_ascii_strtoll (name + strlen (prefix) + 1, NULL, 10);
+      if (pid > 0 && pid != not_pid)
+        return pid;
+    }
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (20000);
+  }
+  return 0;
+}
+
+GStrv
+read_argv (const char *dir, gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("%s/argv.%" G_GINT64_FORMAT, dir,
+      pid);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_strchomp (text);
+  return g_strsplit (text, "\n", -1);
+}

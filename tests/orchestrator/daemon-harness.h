@@ -55,3 +55,18 @@ gushort ws_wait_closed (WsClient * c, guint ms);
 void ws_free (WsClient * c);
 /* Iterates the default main context until *@flag or @ms elapse. */
 gboolean wait_until (gboolean * flag, guint ms);
+
+/* "convened token" for @user with @grants, scoped to @meeting (nullable). */
+char *daemon_token_with (Daemon * d, const char *user, const char *meeting,
+    const char *grants);
+/* Connects and says hello with @token; waits for welcome. */
+WsClient *ws_login_with (Daemon * d, const char *token);
+/* Skips messages until one of @type (fails the test after @ms). */
+JsonObject *ws_until (WsClient * c, const char *type, guint ms);
+JsonObject *json_parse_object (const char *text);
+/* Waits for a file "PREFIX.PID" in @dir other than @not_pid; returns PID
+ * (0 after @ms). */
+gint64 wait_file (const char *dir, const char *prefix, gint64 not_pid,
+    guint ms);
+/* The lines of @dir/argv.PID written by fake-worker.sh. */
+GStrv read_argv (const char *dir, gint64 pid);

@@ -13,66 +13,10 @@
 
 static const char *const users[] = { "alice", "bob", "root", NULL };
 
-static char *
-token (Daemon * d, const char *user, const char *meeting, const char *grants)
-{
-  int status;
-  char *t;
-
-  if (meeting)
-    t = daemon_cli (d, &status, "token", "--user", user, "--meeting",
-        meeting, "--grants", grants, NULL);
-  else
-    t = daemon_cli (d, &status, "token", "--user", user, "--grants", grants,
-        NULL);
-  g_assert_cmpint (status, ==, 0);
-  return g_strstrip (t);
-}
-
-static WsClient *
-login (Daemon * d, const char *tok)
-{
-  WsClient *c = ws_connect (d);
-
-  ws_sendf (c, "{\"type\":\"hello\",\"token\":\"%s\"}", tok);
-  ws_expect (c, "welcome", NULL, WAIT);
-  return c;
-}
-
-/* Skips messages (presence, participant-joined...) until one of @type. */
-static JsonObject *
-ws_until (WsClient * c, const char *type, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + ms * (gint64) 1000;
-
-  while (g_get_monotonic_time () < deadline) {
-    JsonObject *o;
-    while (g_queue_is_empty (&c->msgs) && g_get_monotonic_time () < deadline)
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    o = g_queue_peek_head (&c->msgs);
-    if (o && g_strcmp0 (S (o, "type"), type) == 0)
-      return ws_expect (c, type, NULL, ms);
-    if (o)
-      json_object_unref (g_queue_pop_head (&c->msgs));
-  }
-  g_error ("no \"%s\" within %u ms", type, ms);
-  return NULL;
-}
-
-static JsonObject *
-parse (const char *text)
-{
-  g_autoptr (JsonParser) p = json_parser_new ();
-
-  g_assert_true (json_parser_load_from_data (p, text, -1, NULL));
-  return json_object_ref (json_node_get_object (json_parser_get_root (p)));
-}
-
 static void
 expect_api_error (const char *body, const char *code)
 {
-  g_autoptr (JsonObject) o = parse (body);
+  g_autoptr (JsonObject) o = json_parse_object (body);
 
   g_assert_cmpstr (S (o, "type"), ==, "error");
   g_assert_cmpstr (S (o, "code"), ==, code);
@@ -83,8 +27,8 @@ static void
 test_api (void)
 {
   Daemon *d = daemon_start (users, NULL);
-  g_autofree char *admin = token (d, "root", NULL, "admin");
-  g_autofree char *plain = token (d, "alice", NULL, "publish,subscribe");
+  g_autofree char *admin = daemon_token_with (d, "root", NULL, "admin");
+  g_autofree char *plain = daemon_token_with (d, "alice", NULL, "publish,subscribe");
   g_autofree char *body = NULL;
   g_autoptr (JsonObject) o = NULL;
   guint status;
@@ -109,7 +53,7 @@ test_api (void)
   body = daemon_request (d, "POST", "/api/meetings", admin,
       "{\"id\":\"standup\"}", &status);
   g_assert_cmpuint (status, ==, 201);
-  o = parse (body);
+  o = json_parse_object (body);
   g_assert_cmpstr (S (o, "id"), ==, "standup");
   g_clear_pointer (&o, json_object_unref);
   g_free (body);
@@ -128,14 +72,14 @@ test_api (void)
   /* No body: the server names it. */
   body = daemon_request (d, "POST", "/api/meetings", admin, NULL, &status);
   g_assert_cmpuint (status, ==, 201);
-  o = parse (body);
+  o = json_parse_object (body);
   g_assert_true (g_str_has_prefix (S (o, "id"), "m-"));
   g_clear_pointer (&o, json_object_unref);
   g_free (body);
 
   /* An unscoped token joins the created meeting over a real WebSocket. */
   {
-    WsClient *a = login (d, plain);
+    WsClient *a = ws_login_with (d, plain);
     JsonObject *j;
     JsonArray *ms;
 
@@ -145,7 +89,7 @@ test_api (void)
     g_assert_cmpstr (S (j, "mode"), ==, "mesh");
     body = daemon_request (d, "GET", "/api/meetings", admin, NULL, &status);
     g_assert_cmpuint (status, ==, 200);
-    o = parse (body);
+    o = json_parse_object (body);
     ms = json_object_get_array_member (o, "meetings");
     g_assert_cmpuint (json_array_get_length (ms), ==, 2);
     for (guint i = 0; i < 2; i++) {
@@ -166,43 +110,6 @@ test_api (void)
   daemon_stop (d);
 }
 
-/* Waits for a file "PREFIX.PID" in @dir other than @not_pid; returns PID. */
-static gint64
-wait_file (const char *dir, const char *prefix, gint64 not_pid, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + ms * (gint64) 1000;
-
-  while (g_get_monotonic_time () < deadline) {
-    g_autoptr (GDir) gd = g_dir_open (dir, 0, NULL);
-    const char *name;
-    while (gd && (name = g_dir_read_name (gd))) {
-      gint64 pid;
-      if (!g_str_has_prefix (name, prefix) || name[strlen (prefix)] != '.')
-        continue;
-      pid = g_ascii_strtoll (name + strlen (prefix) + 1, NULL, 10);
-      if (pid > 0 && pid != not_pid)
-        return pid;
-    }
-    g_main_context_iteration (NULL, FALSE);
-    g_usleep (20000);
-  }
-  return 0;
-}
-
-static GStrv
-read_argv (const char *dir, gint64 pid)
-{
-  g_autofree char *path = g_strdup_printf ("%s/argv.%" G_GINT64_FORMAT, dir,
-      pid);
-  g_autofree char *text = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  g_strchomp (text);
-  return g_strsplit (text, "\n", -1);
-}
-
 static void
 test_worker_process (void)
 {
@@ -217,9 +124,9 @@ test_worker_process (void)
     "--set", "meetings.pipeline=/pipelines/meeting.pipeline", NULL
   };
   Daemon *d = daemon_start (users, extra);
-  g_autofree char *ta = token (d, "alice", "room", "publish,subscribe");
-  g_autofree char *tb = token (d, "bob", "room", "publish,subscribe");
-  g_autofree char *admin = token (d, "root", NULL, "admin");
+  g_autofree char *ta = daemon_token_with (d, "alice", "room", "publish,subscribe");
+  g_autofree char *tb = daemon_token_with (d, "bob", "room", "publish,subscribe");
+  g_autofree char *admin = daemon_token_with (d, "root", NULL, "admin");
   g_autofree char *expect_uri = NULL;
   g_autofree char *body = NULL;
   g_autofree char *metrics = NULL;
@@ -230,8 +137,8 @@ test_worker_process (void)
   guint status;
 
   g_assert_no_error (error);
-  a = login (d, ta);
-  b = login (d, tb);
+  a = ws_login_with (d, ta);
+  b = ws_login_with (d, tb);
   ws_send (a, "{\"type\":\"join\",\"meeting\":\"room\"}");
   ws_expect (a, "joined", NULL, WAIT);
   g_assert_cmpint (wait_file (out, "argv", 0, 300), ==, 0);
@@ -260,7 +167,7 @@ test_worker_process (void)
 
   /* The worker token authenticates as the worker of this meeting. */
   {
-    WsClient *w = login (d, argv[3] + strlen ("WORKER_TOKEN="));
+    WsClient *w = ws_login_with (d, argv[3] + strlen ("WORKER_TOKEN="));
     ws_send (w, "{\"type\":\"join\",\"meeting\":\"other\"}");
     ws_expect (w, "error", "forbidden", WAIT);
     ws_send (w, "{\"type\":\"join\",\"meeting\":\"room\"}");

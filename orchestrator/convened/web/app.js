@@ -13,7 +13,7 @@
 import { Signaling } from './signaling.js';
 import { CallSession } from './call.js';
 import { Meeting } from './meeting.js';
-import { StatsSampler, formatBitrate } from './stats.js';
+import { StatsSampler, formatBitrate, statsMessage } from './stats.js';
 
 const params = new URLSearchParams(location.search);
 const opts = {
@@ -132,6 +132,8 @@ function connect() {
   sig.addEventListener('tracks', (e) => withMeeting(e.detail, (m) => m.onTracks(e.detail)));
   sig.addEventListener('mode', (e) => withMeeting(e.detail, (m) => m.onMode(e.detail)));
   sig.addEventListener('active-speaker', (e) => withMeeting(e.detail, (m) => m.onActiveSpeaker(e.detail)));
+  sig.addEventListener('recording', (e) => withMeeting(e.detail, () => onRecording(e.detail)));
+  sig.addEventListener('notification', (e) => onNotification(e.detail));
   sig.addEventListener('error', (e) => onServerError(e.detail));
   sig.addEventListener('close', (e) => onClose(e.detail));
   sig.connect();
@@ -503,6 +505,7 @@ function leaveMeeting() {
 function teardownMeeting(reason) {
   const m = app.meeting;
   app.meeting = null;
+  app.recording = null;
   if (m) m.close();
   releaseLocalMedia();
   $('remote-videos').replaceChildren();
@@ -597,6 +600,87 @@ function sendViews() {
   }
 }
 
+// ---- recording ---------------------------------------------------------------
+
+// The grants of the token (its payload is not secret): the Record button is
+// only offered with "record". The server checks again.
+function tokenGrants(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
+    return Array.isArray(claims.grants) ? claims.grants : [];
+  } catch {
+    return [];
+  }
+}
+
+function onRecording(msg) {
+  app.recording = msg.state === 'started' ? msg.recording_id : null;
+  renderRecording();
+}
+
+function toggleRecording() {
+  const m = app.meeting;
+  if (!m) return;
+  app.signaling.send({ type: 'record', meeting: m.id, action: app.recording ? 'stop' : 'start' });
+}
+
+function renderRecording() {
+  const inMeeting = !!app.meeting;
+  const canRecord = inMeeting && tokenGrants(app.token || '').includes('record');
+  const button = $('record-button');
+  button.hidden = !canRecord;
+  button.textContent = app.recording ? 'Stop recording' : 'Record';
+  button.setAttribute('aria-pressed', String(!!app.recording));
+  $('rec-indicator').hidden = !(inMeeting && app.recording);
+}
+
+function onNotification(msg) {
+  const item = document.createElement('li');
+  item.dataset.kind = msg.kind;
+  item.dataset.recording = msg.recording_id;
+  if (msg.kind === 'recording-ready') {
+    const link = document.createElement('a');
+    link.href = `${msg.url}?token=${encodeURIComponent(app.token)}`;
+    link.textContent = `Recording of ${msg.meeting} is ready`;
+    item.append(link);
+  } else {
+    item.textContent = `Recording of ${msg.meeting} failed: ${msg.error || 'unknown error'}`;
+  }
+  $('notifications').append(item);
+  $('notifications').hidden = false;
+}
+
+// ---- stats report ---------------------------------------------------------------
+
+// Every 5 s the client tells the server its own view (protocol "stats"): of
+// the 1:1 call, or of the meeting's first media session.
+const STATS_REPORT_MS = 5000;
+
+function startStatsReport() {
+  const samplers = new WeakMap();
+  setInterval(async () => {
+    let pc = null;
+    let scope = null;
+    if (app.call && app.call.session && app.call.id) {
+      pc = app.call.session.pc;
+      scope = { call_id: app.call.id };
+    } else if (app.meeting && !app.meeting.closed && app.meeting.sessions) {
+      const first = app.meeting.sessions.values().next().value;
+      pc = first && first.pc;
+      scope = { meeting: app.meeting.id };
+    }
+    if (!pc || !app.signaling) return;
+    if (!samplers.has(pc)) samplers.set(pc, new StatsSampler(pc));
+    try {
+      const sample = await samplers.get(pc).sample();
+      app.signaling.send(statsMessage(sample, scope));
+    } catch {
+      // A closed connection has no stats; the next round picks another.
+    }
+  }, STATS_REPORT_MS);
+}
+
 // ---- stats panel -----------------------------------------------------------
 
 function startStats(session) {
@@ -628,6 +712,7 @@ function stopStats() {
 // ---- rendering -------------------------------------------------------------
 
 function renderCall() {
+  renderRecording();
   const call = app.call;
   const m = app.meeting;
   const inCall = !!(call && call.phase === 'accepted') || !!(m && m.participantId);
@@ -672,6 +757,7 @@ function wireControls() {
   $('reject-button').addEventListener('click', () => rejectCall());
   $('hangup-button').addEventListener('click', () => hangup());
   $('leave-button').addEventListener('click', () => leaveMeeting());
+  $('record-button').addEventListener('click', () => toggleRecording());
   $('mute-button').addEventListener('click', () => {
     app.micOn = !app.micOn;
     if (app.call && app.call.session) app.call.session.setMicEnabled(app.micOn);
@@ -693,6 +779,7 @@ function wireControls() {
 }
 
 wireControls();
+startStatsReport();
 const token = params.get('token');
 if (token) {
   signIn(token);

@@ -25,6 +25,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/rtp/rtp.h>
 #include <gst/webrtc/webrtc.h>
+#include <gst/video/video.h>
 
 #include "gstsignalbridge-private.h"
 #include "gstsignalbridgepad.h"
@@ -77,7 +78,23 @@ typedef struct
   GstClockID timer;             /* subscribe: pending coalesced offer */
   GHashTable *ssrcs;            /* subscribe: msid -> SSRC we send it as */
   gboolean estimate_hooked;
+  /* subscribe: every sub_%u pad gets a generation number when it is made.
+   * An offer covers the pads up to offered_gen; once its answer is applied
+   * answered_gen (read by the streaming threads, atomic) lets them through.
+   * Until then a pad drops what it gets: a subscriber that receives an
+   * SSRC before the offer announcing it (webrtcbin 1.22) never demultiplexes
+   * it, so the track would stay black for the whole call. */
+  guint pad_gen;
+  guint offered_gen;
+  gint answered_gen;
 } Session;
+
+/* What a sub_%u pad's gate probe holds. */
+typedef struct
+{
+  Session *session;             /* owned ref */
+  guint gen;
+} SubGate;
 
 struct _GstSignalBridgeParticipant
 {
@@ -740,6 +757,7 @@ on_offer_timer (GstClock * clock, GstClockTime time, GstClockID id,
     s->renegotiate = FALSE;
     s->offering = TRUE;
     s->offered_at = time;
+    s->offered_gen = s->pad_gen;
     offer = TRUE;
     webrtc = gst_object_ref (s->webrtcbin);
   }
@@ -777,16 +795,84 @@ schedule_offer (GstSignalBridge * self, Session * s)
   SERVER_UNLOCK (self);
 }
 
+typedef struct
+{
+  Session *session;             /* owned ref */
+  guint gen;                    /* what the answered offer covered */
+} OfferGen;
+
+static void
+answer_gen_free (gpointer p)
+{
+  OfferGen *d = p;
+
+  session_unref (d->session);
+  g_free (d);
+}
+
+/* Opens the gates of the pads the answered offer covered and asks for a
+ * keyframe on the video ones: whatever keyframe came before was dropped. */
+static void
+open_sub_gates (GstSignalBridge * self, Session * s, guint gen)
+{
+  GstSignalBridgeParticipant *p;
+  GList *opened = NULL, *l;
+  guint old;
+
+  SERVER_LOCK (self);
+  old = (guint) g_atomic_int_get (&s->answered_gen);
+  if (gen <= old) {
+    SERVER_UNLOCK (self);
+    return;
+  }
+  g_atomic_int_set (&s->answered_gen, (gint) gen);
+  p = get_participant (self, s->participant_id, FALSE);
+  for (l = p ? p->sub_pads : NULL; l; l = l->next) {
+    guint g = GPOINTER_TO_UINT (g_object_get_data (l->data,
+            "signalbridge-gen"));
+    if (g > old && g <= gen)
+      opened = g_list_prepend (opened, gst_object_ref (l->data));
+  }
+  SERVER_UNLOCK (self);
+
+  for (l = opened; l; l = l->next) {
+    gchar *kind = NULL;
+
+    g_object_get (l->data, "kind", &kind, NULL);
+    GST_DEBUG_OBJECT (self, "%s: %s negotiated, forwarding", s->id,
+        GST_PAD_NAME (l->data));
+    if (g_strcmp0 (kind, "audio") != 0)
+      gst_pad_push_event (l->data,
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0));
+    g_free (kind);
+  }
+  g_list_free_full (opened, gst_object_unref);
+}
+
 static void
 on_subscribe_answer_set (GstPromise * promise, gpointer user_data)
 {
-  Session *s = user_data;
+  OfferGen *d = user_data;
+  Session *s = d->session;
   GstSignalBridge *self = s->bridge;
-  gboolean again;
+  const GstStructure *reply = NULL;
+  gboolean again, failed = FALSE;
 
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    GST_WARNING_OBJECT (self, "%s: the subscriber's answer was refused: %"
+        GST_PTR_FORMAT, s->id, reply);
+    failed = TRUE;
+  }
+  if (!failed)
+    open_sub_gates (self, s, d->gen);
   SERVER_LOCK (self);
   s->offering = FALSE;
-  again = s->renegotiate;
+  again = s->renegotiate || failed;
+  if (failed)
+    s->renegotiate = TRUE;
   SERVER_UNLOCK (self);
   if (again)
     schedule_offer (self, s);
@@ -800,19 +886,25 @@ handle_subscribe_answer (GstSignalBridge * self, const gchar * participant_id,
   Session *s = NULL;
   GstElement *webrtc = NULL;
 
+  OfferGen *d = NULL;
+
   SERVER_LOCK (self);
   p = get_participant (self, participant_id, FALSE);
   if (p && p->subscribe) {
     s = session_ref (p->subscribe);
-    if (!s->closed && s->webrtcbin)
+    if (!s->closed && s->webrtcbin) {
       webrtc = gst_object_ref (s->webrtcbin);
+      d = g_new0 (OfferGen, 1);
+      d->session = session_ref (s);
+      d->gen = s->offered_gen;
+    }
   }
   SERVER_UNLOCK (self);
 
   if (webrtc) {
     g_signal_emit_by_name (webrtc, "set-remote-description", desc,
         gst_promise_new_with_change_func (on_subscribe_answer_set,
-            session_ref (s), session_unref));
+            d, answer_gen_free));
     gst_object_unref (webrtc);
   } else {
     GST_WARNING_OBJECT (self, "answer for %s without a subscribe session",
@@ -916,6 +1008,25 @@ subscriber_caps (GstSignalBridge * self, const gchar * publisher_id,
   return caps;
 }
 
+static void
+sub_gate_free (gpointer p)
+{
+  SubGate *g = p;
+
+  session_unref (g->session);
+  g_free (g);
+}
+
+static GstPadProbeReturn
+sub_gate (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  SubGate *g = user_data;
+
+  if ((guint) g_atomic_int_get (&g->session->answered_gen) >= g->gen)
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
 static GstPad *
 add_subscriber_track (GstSignalBridge * self, const gchar * subscriber_id,
     const gchar * publisher_id, const gchar * track_id, const gchar * kind)
@@ -997,17 +1108,24 @@ add_subscriber_track (GstSignalBridge * self, const gchar * subscriber_id,
   gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), webrtc_pad);
   {
     guint32 ssrc;
+    SubGate *gate = g_new0 (SubGate, 1);
 
     do
       ssrc = g_random_int ();
     while (ssrc == 0);
-    gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
-        GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_signal_bridge_set_announced_ssrc,
-        GUINT_TO_POINTER (ssrc), NULL);
     SERVER_LOCK (self);
     g_hash_table_replace (s->ssrcs, g_strdup_printf ("%s %s", publisher_id,
             track_id), GUINT_TO_POINTER (ssrc));
+    gate->gen = ++s->pad_gen;
     SERVER_UNLOCK (self);
+    gate->session = session_ref (s);
+    g_object_set_data (G_OBJECT (ghost), "signalbridge-gen",
+        GUINT_TO_POINTER (gate->gen));
+    gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, sub_gate, gate, sub_gate_free);
+    gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_signal_bridge_set_announced_ssrc,
+        GUINT_TO_POINTER (ssrc), NULL);
     g_signal_connect (ghost, "linked", G_CALLBACK (gst_signal_bridge_on_sub_linked),
         GUINT_TO_POINTER (ssrc));
   }

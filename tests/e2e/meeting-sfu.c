@@ -229,8 +229,15 @@ main (int argc, char **argv)
         && g_get_monotonic_time () < end)
       g_usleep (100 * G_TIME_SPAN_MILLISECOND);
     if (worker) {
+      g_autofree gchar *cmd = g_strdup_printf ("gdb -p %d -batch -nx "
+          "-ex 'thread apply all bt 25'", worker);
+      g_autofree gchar *bt = NULL;
+
       g_print ("# worker %d still runs 10 s after the meeting ended "
           "(shutdown deadlock, docs/architecture.md): killed\n", worker);
+      /* Where it hangs, for whoever reads the log (gdb may be missing). */
+      if (g_spawn_command_line_sync (cmd, &bt, NULL, NULL, NULL) && bt)
+        g_printerr ("%s\n", bt);
       kill (worker, SIGKILL);
     }
   }

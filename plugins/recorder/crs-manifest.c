@@ -34,6 +34,7 @@ typedef struct
   gint64 start_wallclock;
   const gchar *wallclock_source;        /* static string */
   gboolean closed;
+  gboolean discarded;
 } Chunk;
 
 typedef struct
@@ -227,6 +228,25 @@ crs_manifest_close_chunk (CrsManifest * m, guint p, const gchar * file,
   return FALSE;
 }
 
+gboolean
+crs_manifest_discard_chunk (CrsManifest * m, guint p, const gchar * file)
+{
+  Participant *part;
+  guint i;
+
+  g_return_val_if_fail (p < m->participants->len, FALSE);
+  part = g_ptr_array_index (m->participants, p);
+  for (i = 0; i < part->chunks->len; i++) {
+    Chunk *c = &g_array_index (part->chunks, Chunk, i);
+
+    if (!c->closed && strcmp (c->file, file) == 0) {
+      c->closed = c->discarded = TRUE;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 guint
 crs_manifest_n_closed (CrsManifest * m, guint p)
 {
@@ -236,7 +256,8 @@ crs_manifest_n_closed (CrsManifest * m, guint p)
   g_return_val_if_fail (p < m->participants->len, 0);
   part = g_ptr_array_index (m->participants, p);
   for (i = 0; i < part->chunks->len; i++)
-    n += g_array_index (part->chunks, Chunk, i).closed ? 1 : 0;
+    n += g_array_index (part->chunks, Chunk, i).closed &&
+        !g_array_index (part->chunks, Chunk, i).discarded ? 1 : 0;
   return n;
 }
 
@@ -278,7 +299,7 @@ add_participant (JsonBuilder * b, Participant * p)
   for (i = 0; i < p->chunks->len; i++) {
     Chunk *c = &g_array_index (p->chunks, Chunk, i);
 
-    if (!c->closed)
+    if (!c->closed || c->discarded)
       continue;
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "index");

@@ -47,6 +47,10 @@ guint crs_manifest_open_chunk (CrsManifest * m, guint p,
 gboolean crs_manifest_close_chunk (CrsManifest * m, guint p,
     const gchar * file, guint64 end_running_time, guint * index,
     guint64 * start_running_time, guint64 * duration, gint64 * wallclock);
+/* Forgets an open chunk that turned out empty: never listed, its index
+ * is not reused. */
+gboolean crs_manifest_discard_chunk (CrsManifest * m, guint p,
+    const gchar * file);
 guint crs_manifest_n_closed (CrsManifest * m, guint p);
 
 void crs_manifest_set_complete (CrsManifest * m);

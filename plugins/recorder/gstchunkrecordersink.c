@@ -56,6 +56,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "gstchunkrecordersink.h"
 #include "crs-logic.h"
 #include "crs-manifest.h"
@@ -163,6 +165,8 @@ struct _GstChunkRecorderSinkPad
   GstSegment in_segment;        /* at the queue's src pad */
   GstSegment out_segment;       /* at @end, before restamping */
   gboolean segment_sent;
+  gboolean started;             /* a video track passed its first keyframe */
+  gint dropped;                 /* atomic: the queue dropped since @started */
   CrsRestamp restamp;
 };
 
@@ -556,6 +560,17 @@ on_format_location (GstElement * mux, guint fragment_id, GstSample * sample,
   return path;
 }
 
+/* Call with the lock taken */
+static const gchar *
+relative_file (GstChunkRecorderSink * self, const gchar * location)
+{
+  gsize n = self->dir ? strlen (self->dir) : 0;
+
+  if (n && g_str_has_prefix (location, self->dir) && location[n] == '/')
+    return location + n + 1;
+  return location;
+}
+
 static void
 on_chunk_closed (GstChunkRecorderSink * self, Participant * part,
     const GstStructure * s)
@@ -572,16 +587,15 @@ on_chunk_closed (GstChunkRecorderSink * self, Participant * part,
 
   if (!location)
     return;
-  gst_structure_get_clock_time (s, "running-time", &end);
+  if (!gst_structure_get_clock_time (s, "running-time", &end)
+      || !GST_CLOCK_STIME_IS_VALID ((GstClockTimeDiff) end))
+    goto empty;                 /* splitmuxsink says GST_CLOCK_STIME_NONE */
   /* Listed only once its bytes are durable. */
   if (!crs_fsync_path (location, &err))
     GST_WARNING_OBJECT (self, "%s", err->message);
 
   REC_LOCK (self);
-  rel = location;
-  if (self->dir && g_str_has_prefix (location, self->dir)
-      && location[strlen (self->dir)] == '/')
-    rel = location + strlen (self->dir) + 1;
+  rel = relative_file (self, location);
   if (self->manifest)
     ok = crs_manifest_close_chunk (self->manifest, part->mindex, rel, end,
         &index, &start, &duration, &wall);
@@ -600,6 +614,19 @@ on_chunk_closed (GstChunkRecorderSink * self, Participant * part,
       "duration", GST_TYPE_CLOCK_TIME, duration,
       "wallclock", G_TYPE_INT64, wall, NULL);
   gst_element_post_message (GST_ELEMENT (self), msg);
+  return;
+
+empty:
+  /* Nothing muxed (only unusable data came): not a chunk. */
+  REC_LOCK (self);
+  rel = relative_file (self, location);
+  if (self->manifest)
+    crs_manifest_discard_chunk (self->manifest, part->mindex, rel);
+  REC_UNLOCK (self);
+  g_unlink (location);
+  GST_ELEMENT_WARNING (self, STREAM, DEMUX,
+      ("Nothing recordable came for %s; chunk %s dropped.", part->id, rel),
+      (NULL));
 }
 
 /* EOS once every pad has ended (or was released) and every container is
@@ -965,6 +992,33 @@ queue_src_probe (GstPad * srcpad, GstPadProbeInfo * info, gpointer user_data)
   return state == PAD_BOUND ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
+/* Video enters its container only from a keyframe whose format the
+ * parser understood (caps with a size): garbage that got past the
+ * depayloader must not make a chunk that cannot be played. */
+static gboolean
+video_can_start (GstChunkRecorderSinkPad * pad, GstBuffer * buf)
+{
+  GstCaps *caps;
+  gboolean ok;
+
+  if (pad->codec->kind != CRS_KIND_VIDEO)
+    return TRUE;
+  /* After a drop the next frames reference what is gone: wait for a
+   * keyframe again (RTP depayloaders do so themselves too). */
+  if (g_atomic_int_compare_and_exchange (&pad->dropped, 1, 0))
+    pad->started = FALSE;
+  if (pad->started)
+    return TRUE;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    return FALSE;
+  caps = gst_pad_get_current_caps (pad->end);
+  ok = caps && gst_structure_has_field (gst_caps_get_structure (caps, 0),
+      "width");
+  gst_clear_caps (&caps);
+  pad->started = ok;
+  return ok;
+}
+
 static GstBuffer *
 restamp_buffer (GstChunkRecorderSink * self, GstChunkRecorderSinkPad * pad,
     GstBuffer * buf)
@@ -973,6 +1027,11 @@ restamp_buffer (GstChunkRecorderSink * self, GstChunkRecorderSinkPad * pad,
   gint64 dts = to_running_time (&pad->out_segment, GST_BUFFER_DTS (buf));
   guint reanchored = pad->restamp.reanchored;
 
+  if (!video_can_start (pad, buf)) {
+    GST_LOG_OBJECT (pad, "waiting for a usable keyframe");
+    gst_buffer_unref (buf);
+    return NULL;
+  }
   if (!crs_restamp (&pad->restamp, &pts, &dts, now_running_time (self))) {
     gst_buffer_unref (buf);
     return NULL;
@@ -1102,7 +1161,15 @@ pad_query (GstPad * gpad, GstObject * parent, GstQuery * query)
 static void
 on_queue_overrun (GstElement * queue, gpointer user_data)
 {
-  GstChunkRecorderSink *self = user_data;
+  GstChunkRecorderSinkPad *pad = user_data;
+  GstChunkRecorderSink *self = pad->self;
+
+  /* First drop of a burst: ask upstream for a keyframe to resume from. */
+  if (g_atomic_int_compare_and_exchange (&pad->dropped, 0, 1))
+    gst_pad_push_event (GST_PAD (pad),
+        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new ("GstForceKeyUnit", "all-headers",
+                G_TYPE_BOOLEAN, TRUE, NULL)));
 
   /* A leaky=upstream queue drops the incoming buffer after each overrun. */
   GST_OBJECT_LOCK (self);
@@ -1153,7 +1220,7 @@ gst_chunk_recorder_sink_request_new_pad (GstElement * element,
       "max-size-bytes", QUEUE_MAX_BYTES, "max-size-time", max_time,
       "leaky", 1 /* upstream: drop what comes in */ , NULL);
   g_signal_connect (pad->queue, "overrun", G_CALLBACK (on_queue_overrun),
-      self);
+      pad);
   g_object_set_qdata (G_OBJECT (pad->queue), pad_quark, pad);
   gst_bin_add (GST_BIN (self), pad->queue);
 
@@ -1363,6 +1430,8 @@ stop_recording (GstChunkRecorderSink * self)
     gst_segment_init (&pad->in_segment, GST_FORMAT_TIME);
     gst_segment_init (&pad->out_segment, GST_FORMAT_TIME);
     pad->segment_sent = FALSE;
+    pad->started = FALSE;
+    pad->dropped = 0;
     crs_restamp_init (&pad->restamp);
   }
   g_hash_table_remove_all (self->participants);

@@ -82,13 +82,19 @@ cnv_worker_argv (const CnvConfig * config, const char *signaling_uri,
   /* [ice] allow-loopback is for the server side's ICE agents: the worker's. */
   const char *loopback = config->allow_loopback ?
       "ALLOW_LOOPBACK=true" : "ALLOW_LOOPBACK=false";
+  /* What the worker needs when convened starts a recording. */
+  g_autofree char *recorder = g_strdup_printf ("RECORDER_PIPELINE=%s",
+      config->recorder_pipeline);
+  g_autofree char *chunk = g_strdup_printf ("CHUNK_DURATION=%" G_GUINT64_FORMAT,
+      (guint64) config->chunk_duration_ms * G_GUINT64_CONSTANT (1000000));
 
   /* worker-command may carry its own arguments ("valgrind convene-worker"). */
   if (!g_shell_parse_argv (config->worker_command, NULL, &command, error))
     return NULL;
   g_strv_builder_addv (b, (const char **) command);
   g_strv_builder_add (b, config->pipeline);
-  g_strv_builder_add_many (b, meeting, uri, tok, dir, loopback, NULL);
+  g_strv_builder_add_many (b, meeting, uri, tok, dir, loopback, recorder,
+      chunk, NULL);
   return g_strv_builder_end (b);
 }
 

@@ -21,6 +21,7 @@
 
 #include <gst/gst.h>
 #include <glib-unix.h>
+#include <errno.h>
 #include <signal.h>
 
 #include "pipeline-text.h"
@@ -31,11 +32,23 @@
 /* How long SIGTERM waits for EOS to drain before giving up on it. */
 #define EOS_TIMEOUT_S 5
 
+/* How long a stopped recorder may take to close its chunks. */
+#define RECORDER_STOP_TIMEOUT_S 10
+#define DEFAULT_CHUNK_DURATION "2000000000"
+
 typedef struct
 {
   GMainLoop *loop;
   GstElement *pipeline;
   CnvWorkerWiring *wiring;      /* NULL without bridge + router */
+  gchar *pipeline_file;
+  GHashTable *vars;             /* the NAME=VALUE arguments */
+  /* The recording (docs/recording.md): the recorder taking the tracks, and
+   * one that was stopped and is closing its chunks. */
+  GstElement *recorder;
+  gchar *recording_id;
+  GstElement *closing_recorder;
+  guint closing_timeout_id;
   gboolean eos_sent;
   guint eos_timeout_id;
   gboolean announced_playing;
@@ -73,6 +86,24 @@ has_sink (GstBin * bin)
   return found;
 }
 
+static void recording_stop (Worker * w);
+
+/* The second half of a stop: EOS into the pipeline, once no recorder is
+ * left closing its chunks. */
+static void
+send_eos (Worker * w)
+{
+  g_printerr ("convene-worker: sending EOS\n");
+  gst_element_send_event (w->pipeline, gst_event_new_eos ());
+  /* A bin posts EOS once all its sinks have; the meeting pipeline (bridge
+   * and router) has none, so no EOS message will come. signalbridge hangs
+   * up inside send_event, so by now it is done. */
+  if (!has_sink (GST_BIN (w->pipeline))) {
+    g_printerr ("convene-worker: EOS sent, no sink to wait for, exiting\n");
+    worker_quit (w, 0);
+  }
+}
+
 static gboolean
 stop_signal_cb (gpointer user_data)
 {
@@ -84,18 +115,210 @@ stop_signal_cb (gpointer user_data)
     worker_quit (w, 0);
     return G_SOURCE_CONTINUE;
   }
-  g_printerr ("convene-worker: stop signal, sending EOS\n");
+  g_printerr ("convene-worker: stop signal\n");
   w->eos_sent = TRUE;
-  w->eos_timeout_id = g_timeout_add_seconds (EOS_TIMEOUT_S, eos_timeout_cb, w);
-  gst_element_send_event (w->pipeline, gst_event_new_eos ());
-  /* A bin posts EOS once all its sinks have; the meeting pipeline (bridge
-   * and router) has none, so no EOS message will come. signalbridge hangs
-   * up inside send_event, so by now it is done. */
-  if (!has_sink (GST_BIN (w->pipeline))) {
-    g_printerr ("convene-worker: EOS sent, no sink to wait for, exiting\n");
-    worker_quit (w, 0);
-  }
+  /* A recording is closed first (its chunks and manifest), then EOS. */
+  recording_stop (w);
+  w->eos_timeout_id = g_timeout_add_seconds (EOS_TIMEOUT_S +
+      (w->closing_recorder ? RECORDER_STOP_TIMEOUT_S : 0), eos_timeout_cb, w);
+  if (!w->closing_recorder)
+    send_eos (w);
   return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recording: convened says start/stop through the bridge's "recording"
+ * signal; the recorder is built from the recorder pipeline text and fed by
+ * the wiring like one more subscriber of every track. */
+
+static void
+recorder_closed (Worker * w)
+{
+  GstElement *rec = g_steal_pointer (&w->closing_recorder);
+
+  if (w->closing_timeout_id) {
+    g_source_remove (w->closing_timeout_id);
+    w->closing_timeout_id = 0;
+  }
+  if (!rec)
+    return;
+  gst_element_set_locked_state (rec, TRUE);
+  gst_element_set_state (rec, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (w->pipeline), rec);
+  gst_object_unref (rec);
+  g_printerr ("convene-worker: recorder closed\n");
+  if (w->eos_sent)
+    send_eos (w);
+}
+
+static gboolean
+closing_timeout_cb (gpointer user_data)
+{
+  Worker *w = user_data;
+
+  g_printerr ("convene-worker: the recorder did not finish within %d s, "
+      "removing it\n", RECORDER_STOP_TIMEOUT_S);
+  w->closing_timeout_id = 0;
+  recorder_closed (w);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+recording_stop (Worker * w)
+{
+  if (!w->recorder)
+    return;
+  g_printerr ("convene-worker: recording %s stops\n", w->recording_id);
+  /* Releasing its pads makes a chunkrecordersink close every chunk,
+   * complete the manifest and post EOS (forwarded to us, see main()). */
+  if (w->wiring)
+    cnv_worker_wiring_set_recorder (w->wiring, NULL);
+  if (w->closing_recorder)
+    recorder_closed (w);
+  w->closing_recorder = g_steal_pointer (&w->recorder);
+  g_clear_pointer (&w->recording_id, g_free);
+  w->closing_timeout_id = g_timeout_add_seconds (RECORDER_STOP_TIMEOUT_S,
+      closing_timeout_cb, w);
+}
+
+static gchar *
+recorder_pipeline_file (Worker * w)
+{
+  const gchar *set = g_hash_table_lookup (w->vars, "RECORDER_PIPELINE");
+  g_autofree gchar *dir = NULL;
+
+  if (set && *set)
+    return g_strdup (set);
+  dir = g_path_get_dirname (w->pipeline_file);
+  return g_build_filename (dir, "recorder.pipeline", NULL);
+}
+
+/* Builds the recorder; prints why not and returns NULL. */
+static GstElement *
+recorder_build (Worker * w, const gchar * recording_id, const gchar * dir)
+{
+  g_autofree gchar *file = recorder_pipeline_file (w);
+  g_autoptr (GHashTable) vars = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *raw = NULL;
+  g_autofree gchar *text = NULL;
+  GHashTableIter iter;
+  gpointer k, v;
+  GstElement *rec;
+
+  g_hash_table_iter_init (&iter, w->vars);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_hash_table_insert (vars, k, v);
+  g_hash_table_insert (vars, (gpointer) "RECORDING_DIR", (gpointer) dir);
+  g_hash_table_insert (vars, (gpointer) "RECORDING_ID",
+      (gpointer) recording_id);
+  if (!g_hash_table_contains (vars, "CHUNK_DURATION"))
+    g_hash_table_insert (vars, (gpointer) "CHUNK_DURATION",
+        (gpointer) DEFAULT_CHUNK_DURATION);
+
+  if (!g_file_get_contents (file, &raw, NULL, &error)
+      || !(text = cnv_pipeline_text_substitute (raw, vars, &error))) {
+    g_printerr ("convene-worker: recorder: %s\n", error->message);
+    return NULL;
+  }
+  rec = gst_parse_launch_full (text, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
+      &error);
+  if (!rec) {
+    g_printerr ("convene-worker: %s: %s\n", file,
+        error ? error->message : "cannot be parsed");
+    return NULL;
+  }
+  /* One element with request sink pads sink_%u (a chunkrecordersink). */
+  if (GST_IS_PIPELINE (rec) || !gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (rec), "sink_%u")) {
+    g_printerr ("convene-worker: %s: must describe one element with request "
+        "pads sink_%%u\n", file);
+    gst_object_unref (rec);
+    return NULL;
+  }
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (rec), "recording-id"))
+    g_object_set (rec, "recording-id", recording_id, NULL);
+  return rec;
+}
+
+static void
+recording_start (Worker * w, const gchar * recording_id, const gchar * dir)
+{
+  GstElement *rec;
+
+  if (w->eos_sent || !w->wiring)
+    return;
+  /* convened sends start again to a worker that (re)joins. */
+  if (w->recorder && g_strcmp0 (w->recording_id, recording_id) == 0)
+    return;
+  recording_stop (w);
+  if (g_mkdir_with_parents (dir, 0750) != 0) {
+    g_printerr ("convene-worker: recording %s: cannot make %s: %s\n",
+        recording_id, dir, g_strerror (errno));
+    return;
+  }
+  rec = recorder_build (w, recording_id, dir);
+  if (!rec)
+    return;
+  gst_bin_add (GST_BIN (w->pipeline), rec);
+  if (!gst_element_sync_state_with_parent (rec)) {
+    g_printerr ("convene-worker: recording %s: the recorder does not start\n",
+        recording_id);
+    gst_element_set_state (rec, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (w->pipeline), rec);
+    return;
+  }
+  w->recorder = gst_object_ref (rec);
+  w->recording_id = g_strdup (recording_id);
+  cnv_worker_wiring_set_recorder (w->wiring, rec);
+  g_printerr ("convene-worker: recording %s into %s\n", recording_id, dir);
+}
+
+typedef struct
+{
+  Worker *w;
+  gchar *action;
+  gchar *recording_id;
+  gchar *dir;
+} RecordingCall;
+
+static void
+recording_call_free (gpointer p)
+{
+  RecordingCall *c = p;
+
+  g_free (c->action);
+  g_free (c->recording_id);
+  g_free (c->dir);
+  g_free (c);
+}
+
+static gboolean
+recording_call_cb (gpointer user_data)
+{
+  RecordingCall *c = user_data;
+
+  if (g_str_equal (c->action, "start"))
+    recording_start (c->w, c->recording_id, c->dir);
+  else if (c->w->recorder && g_strcmp0 (c->w->recording_id,
+          c->recording_id) == 0)
+    recording_stop (c->w);
+  return G_SOURCE_REMOVE;
+}
+
+/* From the bridge's signalling thread: handled in the main loop. */
+static void
+on_recording (GstElement * bridge, const gchar * action,
+    const gchar * recording_id, const gchar * dir, Worker * w)
+{
+  RecordingCall *c = g_new0 (RecordingCall, 1);
+
+  c->w = w;
+  c->action = g_strdup (action);
+  c->recording_id = g_strdup (recording_id);
+  c->dir = g_strdup (dir);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, recording_call_cb, c,
+      recording_call_free);
 }
 
 static gboolean
@@ -128,6 +351,10 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
       break;
     }
     case GST_MESSAGE_EOS:
+      /* The pipeline also says EOS when a stopped recorder was its only
+       * sink; only the EOS we asked for ends the worker. */
+      if (!w->eos_sent)
+        break;
       g_printerr ("convene-worker: EOS, exiting\n");
       worker_quit (w, 0);
       break;
@@ -145,10 +372,24 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
       }
       break;
     }
-    case GST_MESSAGE_ELEMENT:
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *st = gst_message_get_structure (msg);
+
+      /* message-forward: a child's own EOS, seen through the pipeline. */
+      if (st && gst_structure_has_name (st, "GstBinForwarded")) {
+        g_autoptr (GstMessage) inner = NULL;
+
+        gst_structure_get (st, "message", GST_TYPE_MESSAGE, &inner, NULL);
+        if (inner && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS
+            && w->closing_recorder
+            && GST_MESSAGE_SRC (inner) == GST_OBJECT (w->closing_recorder))
+          recorder_closed (w);
+        break;
+      }
       if (w->wiring)
         cnv_worker_wiring_handle_message (w->wiring, msg);
       break;
+    }
     default:
       break;
   }
@@ -165,9 +406,9 @@ quit_idle_cb (gpointer loop)
 /* Reads and substitutes the pipeline file; prints why not and returns
  * NULL. */
 static gchar *
-load_pipeline_text (const gchar * file, gchar ** assignments)
+load_pipeline_text (const gchar * file, gchar ** assignments,
+    GHashTable * vars)
 {
-  g_autoptr (GHashTable) vars = cnv_pipeline_text_default_vars ();
   g_autoptr (GError) error = NULL;
   g_autofree gchar *raw = NULL;
   gchar *text;
@@ -234,6 +475,8 @@ setup_wiring (Worker * w)
         error->message);
     return FALSE;
   }
+  if (g_signal_lookup ("recording", G_OBJECT_TYPE (bridge)))
+    g_signal_connect (bridge, "recording", G_CALLBACK (on_recording), w);
   return TRUE;
 }
 
@@ -271,7 +514,9 @@ main (int argc, char **argv)
     return EXIT_INPUT;
   }
 
-  text = load_pipeline_text (remaining[0], remaining + 1);
+  w.pipeline_file = g_strdup (remaining[0]);
+  w.vars = cnv_pipeline_text_default_vars ();
+  text = load_pipeline_text (remaining[0], remaining + 1, w.vars);
   if (!text)
     return EXIT_INPUT;
   if (print_only) {
@@ -282,6 +527,8 @@ main (int argc, char **argv)
   w.pipeline = build_pipeline (remaining[0], text);
   if (!w.pipeline)
     return EXIT_INPUT;
+  /* So that a stopped recorder's own EOS reaches us (see bus_cb). */
+  g_object_set (w.pipeline, "message-forward", TRUE, NULL);
   if (!setup_wiring (&w)) {
     gst_object_unref (w.pipeline);
     return EXIT_INPUT;
@@ -314,11 +561,18 @@ main (int argc, char **argv)
   g_source_remove (bus_id);
   if (w.eos_timeout_id)
     g_source_remove (w.eos_timeout_id);
+  if (w.closing_timeout_id)
+    g_source_remove (w.closing_timeout_id);
+  gst_clear_object (&w.recorder);
+  gst_clear_object (&w.closing_recorder);
+  g_free (w.recording_id);
   if (w.wiring)
     cnv_worker_wiring_detach (w.wiring);
   gst_element_set_state (w.pipeline, GST_STATE_NULL);
   g_clear_object (&w.wiring);
   gst_object_unref (w.pipeline);
   g_main_loop_unref (w.loop);
+  g_hash_table_unref (w.vars);
+  g_free (w.pipeline_file);
   return w.status;
 }

@@ -58,9 +58,14 @@ typedef struct
   gchar *subscriber_id;
   gchar *publisher_id;
   gchar *track_id;
-  GstPad *sub_pad;              /* bridge sub_%u (ref) */
+  GstPad *sub_pad;              /* bridge sub_%u, or the recorder's sink_%u (ref) */
   GstPad *router_src;           /* router src_%u (ref) */
+  GstElement *sink_owner;       /* the bridge or the recorder (ref) */
 } Subscription;
+
+/* The recorder follows every published track like a subscriber does, under
+ * this id (no participant id can contain a parenthesis). */
+#define RECORDER_ID "(recorder)"
 
 typedef struct
 {
@@ -100,6 +105,7 @@ struct _CnvWorkerWiring
   GHashTable *subscriptions;    /* subscriber KEY_SEP publisher KEY_SEP track -> Subscription */
   GHashTable *views;            /* same key as subscriptions -> View */
   GHashTable *estimates;        /* subscriber -> guint64 (boxed) */
+  GstElement *recorder;         /* while recording (ref), else NULL */
 };
 
 G_DEFINE_TYPE (CnvWorkerWiring, cnv_worker_wiring, G_TYPE_OBJECT);
@@ -136,6 +142,7 @@ subscription_free (gpointer data)
   g_free (s->track_id);
   gst_object_unref (s->sub_pad);
   gst_object_unref (s->router_src);
+  gst_object_unref (s->sink_owner);
   g_free (s);
 }
 
@@ -183,7 +190,7 @@ drop_subscription (CnvWorkerWiring * self, const gchar * key)
   /* Router first, so that nothing is pushed into a pad being released. */
   gst_pad_unlink (s->router_src, s->sub_pad);
   release_if_owned (self->router, s->router_src);
-  release_if_owned (self->bridge, s->sub_pad);
+  release_if_owned (s->sink_owner, s->sub_pad);
   subscription_free (s);
   g_free (orig_key);
 }
@@ -240,15 +247,27 @@ subscribe (CnvWorkerWiring * self, const gchar * subscriber, Track * t)
   GstPadLinkReturn ret;
   Subscription *s;
 
+  GstElement *owner = self->bridge;
+
   if (g_hash_table_contains (self->subscriptions, key))
     return;
 
-  /* The returned pad is a new reference, as from
-   * gst_element_request_pad_simple(). */
-  g_signal_emit_by_name (self->bridge, "add-subscriber-track", subscriber,
-      t->publisher_id, t->track_id, t->kind, &sub_pad);
+  if (g_strcmp0 (subscriber, RECORDER_ID) == 0) {
+    owner = self->recorder;
+    sub_pad = owner ? gst_element_request_pad_simple (owner, "sink_%u") : NULL;
+    /* The manifest names the participant; one series of chunks each. */
+    if (sub_pad && g_object_class_find_property (G_OBJECT_GET_CLASS (sub_pad),
+            "participant"))
+      g_object_set (sub_pad, "participant", t->publisher_id, "track-id",
+          t->track_id, NULL);
+  } else {
+    /* The returned pad is a new reference, as from
+     * gst_element_request_pad_simple(). */
+    g_signal_emit_by_name (self->bridge, "add-subscriber-track", subscriber,
+        t->publisher_id, t->track_id, t->kind, &sub_pad);
+  }
   if (!sub_pad) {
-    GST_WARNING_OBJECT (self, "bridge refused subscriber track %s <- %s/%s",
+    GST_WARNING_OBJECT (self, "no pad for subscriber track %s <- %s/%s",
         subscriber, t->publisher_id, t->track_id);
     return;
   }
@@ -256,7 +275,7 @@ subscribe (CnvWorkerWiring * self, const gchar * subscriber, Track * t)
   if (!router_src) {
     GST_WARNING_OBJECT (self, "router gave no src pad for %s <- %s/%s",
         subscriber, t->publisher_id, t->track_id);
-    release_if_owned (self->bridge, sub_pad);
+    release_if_owned (owner, sub_pad);
     gst_object_unref (sub_pad);
     return;
   }
@@ -271,6 +290,7 @@ subscribe (CnvWorkerWiring * self, const gchar * subscriber, Track * t)
   s->track_id = g_strdup (t->track_id);
   s->sub_pad = sub_pad;
   s->router_src = router_src;
+  s->sink_owner = gst_object_ref (owner);
   apply_view_and_estimate (self, s, key);
 
   ret = gst_pad_link (router_src, sub_pad);
@@ -279,7 +299,7 @@ subscribe (CnvWorkerWiring * self, const gchar * subscriber, Track * t)
         GST_PTR_FORMAT ": %s", router_src, sub_pad,
         gst_pad_link_get_name (ret));
     release_if_owned (self->router, router_src);
-    release_if_owned (self->bridge, sub_pad);
+    release_if_owned (owner, sub_pad);
     subscription_free (s);
     return;
   }
@@ -300,6 +320,8 @@ subscribe_everyone_to (CnvWorkerWiring * self, Track * t)
   while (g_hash_table_iter_next (&iter, &id, NULL))
     if (g_strcmp0 (id, t->publisher_id) != 0)
       subscribe (self, id, t);
+  if (self->recorder)
+    subscribe (self, RECORDER_ID, t);
 }
 
 /* Call with lock taken. */
@@ -803,6 +825,32 @@ cnv_worker_wiring_handle_message (CnvWorkerWiring * self, GstMessage * message)
   return TRUE;
 }
 
+/* Starts (@recorder non-NULL) or stops following every published track
+ * into @recorder's request pads `sink_%u`. Stopping releases those pads:
+ * a chunkrecordersink closes each participant's chunk and, once all its
+ * pads are gone, completes its manifest and posts EOS. */
+void
+cnv_worker_wiring_set_recorder (CnvWorkerWiring * self, GstElement * recorder)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (CNV_IS_WORKER_WIRING (self));
+
+  g_rec_mutex_lock (&self->lock);
+  if (self->recorder) {
+    drop_subscriptions_matching (self, RECORDER_ID, NULL, NULL);
+    gst_clear_object (&self->recorder);
+  }
+  if (recorder) {
+    self->recorder = gst_object_ref (recorder);
+    g_hash_table_iter_init (&iter, self->tracks);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      subscribe (self, RECORDER_ID, value);
+  }
+  g_rec_mutex_unlock (&self->lock);
+}
+
 guint
 cnv_worker_wiring_count_subscriptions (CnvWorkerWiring * self)
 {
@@ -875,6 +923,7 @@ cnv_worker_wiring_dispose (GObject * object)
   g_rec_mutex_unlock (&self->lock);
   gst_clear_object (&self->bridge);
   gst_clear_object (&self->router);
+  gst_clear_object (&self->recorder);
   G_OBJECT_CLASS (cnv_worker_wiring_parent_class)->dispose (object);
 }
 

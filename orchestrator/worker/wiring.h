@@ -37,6 +37,9 @@ gboolean cnv_worker_wiring_handle_message (CnvWorkerWiring * self,
 
 void cnv_worker_wiring_detach (CnvWorkerWiring * self);
 
+void cnv_worker_wiring_set_recorder (CnvWorkerWiring * self,
+    GstElement * recorder);
+
 guint cnv_worker_wiring_count_subscriptions (CnvWorkerWiring * self);
 
 G_END_DECLS

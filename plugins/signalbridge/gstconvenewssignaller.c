@@ -378,6 +378,16 @@ handle_meeting_message (GstConveneWsSignaller * self, const gchar * type,
       gst_convene_signaller_emit_view (sig, from, pid, track, w, h);
     else
       GST_WARNING_OBJECT (self, "ignoring malformed view message");
+  } else if (g_str_equal (type, "recording")) {
+    const gchar *action = member_string (obj, "action");
+    const gchar *rid = member_string (obj, "recording_id");
+    const gchar *dir = member_string (obj, "dir");
+
+    if (action && rid && dir && (g_str_equal (action, "start")
+            || g_str_equal (action, "stop")))
+      gst_convene_signaller_emit_recording (sig, action, rid, dir);
+    else
+      GST_WARNING_OBJECT (self, "ignoring malformed recording message");
   } else if (g_str_equal (type, "active-speaker")) {
     if (pid)
       gst_convene_signaller_emit_active_speaker (sig, pid);

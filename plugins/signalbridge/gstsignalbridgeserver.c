@@ -48,6 +48,7 @@ enum
   SIGNAL_SUBSCRIBER_ESTIMATE,
   SIGNAL_ADD_SUBSCRIBER_TRACK,
   SIGNAL_SEND_ACTIVE_SPEAKER,
+  SIGNAL_RECORDING,
   LAST_SIGNAL
 };
 
@@ -1363,6 +1364,17 @@ on_view (GstConveneSignaller * sig, const gchar * from,
       track, width, height);
 }
 
+static void
+on_recording (GstConveneSignaller * sig, const gchar * action,
+    const gchar * recording_id, const gchar * dir, GstSignalBridge * self)
+{
+  if (self->role != GST_SIGNAL_BRIDGE_ROLE_SERVER)
+    return;
+  GST_INFO_OBJECT (self, "recording %s: %s in %s", recording_id, action, dir);
+  g_signal_emit (self, server_signals[SIGNAL_RECORDING], 0, action,
+      recording_id, dir);
+}
+
 /* Meeting SDP and ICE ("<participant>/<session>"); returns FALSE if the
  * session id is not a server-role one. */
 gboolean
@@ -1492,6 +1504,7 @@ gst_signal_bridge_server_connect_signaller (GstSignalBridge * self,
   g_signal_connect (signaller, "meeting-joined",
       G_CALLBACK (on_meeting_joined), self);
   g_signal_connect (signaller, "view", G_CALLBACK (on_view), self);
+  g_signal_connect (signaller, "recording", G_CALLBACK (on_recording), self);
 }
 
 void
@@ -1552,6 +1565,19 @@ gst_signal_bridge_server_class_init (GstSignalBridgeClass * klass)
       g_signal_new ("view", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
       G_TYPE_UINT, G_TYPE_UINT);
+
+  /**
+   * GstSignalBridge::recording:
+   * @action: "start" or "stop"
+   * @recording_id: the recording
+   * @dir: the directory its chunks go to
+   *
+   * Server role: convened starts or stops the meeting's recording
+   * (docs/recording.md); the media worker adds or removes its recorder.
+   */
+  server_signals[SIGNAL_RECORDING] =
+      g_signal_new ("recording", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 
   /**
    * GstSignalBridge::subscriber-estimate:

@@ -31,6 +31,7 @@ enum
   SIGNAL_MODE_CHANGED,
   SIGNAL_VIEW,
   SIGNAL_ACTIVE_SPEAKER,
+  SIGNAL_RECORDING,
   LAST_SIGNAL
 };
 
@@ -163,6 +164,20 @@ gst_convene_signaller_default_init (GstConveneSignallerInterface * iface)
   signals[SIGNAL_ACTIVE_SPEAKER] =
       g_signal_new ("active-speaker", G_TYPE_FROM_INTERFACE (iface),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * GstConveneSignaller::recording:
+   * @action: "start" or "stop"
+   * @recording_id: the recording
+   * @dir: where its chunks go
+   *
+   * The meeting's recording starts or stops.  Workers only
+   * (docs/recording.md).
+   */
+  signals[SIGNAL_RECORDING] =
+      g_signal_new ("recording", G_TYPE_FROM_INTERFACE (iface),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING);
 }
 
 #define CALL_VFUNC(self, name, ...) G_STMT_START {                       \
@@ -372,4 +387,12 @@ gst_convene_signaller_emit_active_speaker (GstConveneSignaller * self,
     const gchar * participant_id)
 {
   g_signal_emit (self, signals[SIGNAL_ACTIVE_SPEAKER], 0, participant_id);
+}
+
+void
+gst_convene_signaller_emit_recording (GstConveneSignaller * self,
+    const gchar * action, const gchar * recording_id, const gchar * dir)
+{
+  g_signal_emit (self, signals[SIGNAL_RECORDING], 0, action, recording_id,
+      dir);
 }

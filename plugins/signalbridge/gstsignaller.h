@@ -126,6 +126,8 @@ void gst_convene_signaller_emit_mode_changed (GstConveneSignaller * self,
 void gst_convene_signaller_emit_view (GstConveneSignaller * self,
     const gchar * from, const gchar * participant_id, const gchar * track,
     guint width, guint height);
+void gst_convene_signaller_emit_recording (GstConveneSignaller * self,
+    const gchar * action, const gchar * recording_id, const gchar * dir);
 void gst_convene_signaller_emit_active_speaker (GstConveneSignaller * self,
     const gchar * participant_id);
 

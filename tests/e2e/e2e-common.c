@@ -145,6 +145,12 @@ fail:
 }
 
 const gchar *
+e2e_server_data_dir (E2eServer * server)
+{
+  return server->data_dir;
+}
+
+const gchar *
 e2e_server_ws_url (E2eServer * srv)
 {
   return srv->ws_url;
@@ -158,6 +164,17 @@ e2e_server_meeting_token (E2eServer * srv, const gchar * user,
 
   if (!run_cli (srv->bin, srv->data_dir, &token, error, "token", "--user",
           user, "--meeting", meeting, NULL))
+    return NULL;
+  return token;
+}
+
+gchar *
+e2e_server_admin_token (E2eServer * srv, const gchar * user, GError ** error)
+{
+  gchar *token = NULL;
+
+  if (!run_cli (srv->bin, srv->data_dir, &token, error, "token", "--user",
+          user, "--grants", "admin,record,publish,subscribe", NULL))
     return NULL;
   return token;
 }

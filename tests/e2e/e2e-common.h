@@ -29,12 +29,16 @@ E2eServer *e2e_server_start_with_args (const gchar * bin,
     const gchar * const *users, const gchar * const *extra_args,
     GError ** error);
 const gchar *e2e_server_ws_url (E2eServer * server);
+const gchar *e2e_server_data_dir (E2eServer * server);
 /* A token for @user, from the convened CLI; NULL on failure. */
 gchar *e2e_server_token (E2eServer * server, const gchar * user,
     GError ** error);
 /* A token scoped to @meeting (a scoped token's join creates the meeting). */
 gchar *e2e_server_meeting_token (E2eServer * server, const gchar * user,
     const gchar * meeting, GError ** error);
+/* A token with every grant (admin, record, publish, subscribe). */
+gchar *e2e_server_admin_token (E2eServer * server, const gchar * user,
+    GError ** error);
 void e2e_server_stop (E2eServer * server);
 
 typedef struct

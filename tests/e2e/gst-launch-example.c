@@ -35,7 +35,10 @@ typedef struct
   guint video_buffers;
   gboolean exited;
   gint status;
+  GQueue tail;                  /* the last lines it printed, for a failure */
 } Launch;
+
+#define TAIL_LINES 40
 
 
 static void read_next (Launch * l);
@@ -49,6 +52,12 @@ on_line (GObject * source, GAsyncResult * res, gpointer user_data)
 
   if (line == NULL)
     return;
+  if (!g_str_has_prefix (line, "/GstPipeline:pipeline0/GstFakeSink:vsink: "
+          "last-message = chain")) {
+    g_queue_push_tail (&l->tail, g_strdup (line));
+    while (l->tail.length > TAIL_LINES)
+      g_free (g_queue_pop_head (&l->tail));
+  }
   if (g_getenv ("E2E_VERBOSE") && !g_str_has_prefix (line, "Got message"))
     g_printerr ("%s\n", line);
   if (strstr (line, "signalbridge-call-state")
@@ -90,7 +99,7 @@ launch (Launch * l, const gchar * uri, const gchar * token,
       "signalbridge name=s uri=%s token=%s %s allow-loopback=true "
       "videotestsrc is-live=true ! s. audiotestsrc is-live=true ! s. "
       "s. ! video/x-raw ! queue ! videoconvert ! fakesink name=vsink silent=false "
-      "s. ! audio/x-raw ! queue ! fakesink", uri, token, role);
+      "s. ! audio/x-raw ! queue ! fakesink name=asink", uri, token, role);
   g_auto (GStrv) argv = NULL;
   g_autoptr (GError) err = NULL;
 
@@ -138,6 +147,18 @@ has_exited (gpointer data)
   return ((Launch *) data)->exited;
 }
 
+/* What a pipeline said last (events, messages), as TAP comments. */
+static void
+print_tail (const gchar * who, Launch * l)
+{
+  GList *it;
+
+  g_print ("# last lines of %s's gst-launch (status %d, exited %d):\n", who,
+      l->status, l->exited);
+  for (it = l->tail.head; it; it = it->next)
+    g_print ("#   %s\n", (const gchar *) it->data);
+}
+
 static void
 launch_clear (Launch * l)
 {
@@ -147,6 +168,7 @@ launch_clear (Launch * l)
   }
   g_clear_object (&l->out);
   g_clear_object (&l->proc);
+  g_queue_clear_full (&l->tail, g_free);
 }
 
 int
@@ -196,6 +218,10 @@ main (int argc, char **argv)
   e2e_wait_until (has_exited, &bob, DEADLINE_S);
   e2e_tap (bob.exited && bob.status == 0,
       "bob's pipeline finishes when the call ends");
+  if (e2e_tap_failed ()) {
+    print_tail ("alice", &alice);
+    print_tail ("bob", &bob);
+  }
 
   launch_clear (&alice);
   launch_clear (&bob);

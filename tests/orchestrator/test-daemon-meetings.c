@@ -148,7 +148,7 @@ test_worker_process (void)
   pid = wait_file (out, "argv", 0, WAIT);
   g_assert_cmpint (pid, >, 0);
   argv = read_argv (out, pid);
-  g_assert_cmpuint (g_strv_length (argv), ==, 6);
+  g_assert_cmpuint (g_strv_length (argv), ==, 8);
   g_assert_cmpstr (argv[0], ==, "/pipelines/meeting.pipeline");
   g_assert_cmpstr (argv[1], ==, "MEETING_ID=room");
   expect_uri = g_strdup_printf ("SIGNALING_URI=ws://%s/ws",
@@ -164,6 +164,8 @@ test_worker_process (void)
   g_assert_true (g_str_has_prefix (argv[4], "DATA_DIR="));
   g_assert_cmpstr (argv[4] + strlen ("DATA_DIR="), ==, d->dir);
   g_assert_cmpstr (argv[5], ==, "ALLOW_LOOPBACK=false");
+  g_assert_true (g_str_has_prefix (argv[6], "RECORDER_PIPELINE="));
+  g_assert_cmpstr (argv[7], ==, "CHUNK_DURATION=2000000000");
 
   /* The worker token authenticates as the worker of this meeting. */
   {

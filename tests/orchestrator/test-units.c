@@ -388,14 +388,17 @@ test_worker_argv (void)
 {
   const char *sets[] = { "meetings.worker-command=valgrind 'my worker'",
     "meetings.pipeline=/p/meeting.pipeline", "server.data-dir=/d",
-    "ice.allow-loopback=true", NULL
+    "ice.allow-loopback=true", "recording.pipeline=/p/recorder.pipeline",
+    "recording.chunk-duration=1500", NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (CnvConfig) c = cnv_config_load (NULL, sets, &error);
   g_auto (GStrv) argv = NULL;
   const char *const want[] = { "valgrind", "my worker",
     "/p/meeting.pipeline", "MEETING_ID=m1", "SIGNALING_URI=ws://h:1/ws",
-    "WORKER_TOKEN=t", "DATA_DIR=/d", "ALLOW_LOOPBACK=true", NULL
+    "WORKER_TOKEN=t", "DATA_DIR=/d", "ALLOW_LOOPBACK=true",
+    "RECORDER_PIPELINE=/p/recorder.pipeline", "CHUNK_DURATION=1500000000",
+    NULL
   };
 
   g_assert_no_error (error);

@@ -330,6 +330,12 @@ ensure_bucket (const CnvArchS3 * s3, GError ** error)
     request_clear (&r);
     return TRUE;
   }
+  /* Credentials limited to objects may not look at the bucket: let the
+   * upload itself say whether they are good. */
+  if (status == 403) {
+    request_clear (&r);
+    return TRUE;
+  }
   if (status != 404) {
     request_clear (&r);
     g_propagate_error (error, g_steal_pointer (&head_error));

@@ -12,7 +12,8 @@ run_pkgs=(meson ninja-build pkg-config gcc make
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav gstreamer1.0-nice libnice-dev libsoup-3.0-dev
   libjson-glib-dev libjwt-dev libsqlite3-dev librdkafka-dev libcurl4-openssl-dev)
-test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux jq procps kcat)
+test_pkgs=(clang libclang-rt-14-dev chromium coturn iproute2 util-linux jq procps kcat
+  gstreamer1.0-plugins-base-apps)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then

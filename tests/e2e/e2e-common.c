@@ -772,3 +772,52 @@ e2e_peer_participant_id (E2ePeer * peer)
 {
   return peer->participant_id;
 }
+
+static gboolean
+joined_or_failed (gpointer data)
+{
+  E2ePeer *bot = data;
+
+  return e2e_peer_error (bot) != NULL || e2e_peer_participant_id (bot);
+}
+
+E2ePeer *
+e2e_meeting_bot_join (E2eServer * server, const gchar * token,
+    const gchar * name, const gchar * meeting, GError ** error)
+{
+  E2ePeerConfig config = { 0 };
+  E2ePeer *bot;
+
+  config.uri = e2e_server_ws_url (server);
+  config.token = token;
+  config.allow_loopback = TRUE;
+  config.name = name;
+  config.meeting = meeting;
+  bot = e2e_peer_new (&config, error);
+  if (bot == NULL)
+    return NULL;
+  if (!e2e_peer_start (bot) || !e2e_wait_until (joined_or_failed, bot, 10.0)
+      || e2e_peer_error (bot) != NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not join %s: "
+        "%s", name, meeting, GST_STR_NULL (e2e_peer_error (bot)));
+    e2e_peer_free (bot);
+    return NULL;
+  }
+  return bot;
+}
+
+gboolean
+e2e_peers_see_each_other (gpointer data)
+{
+  E2ePeerSet *set = data;
+  guint i;
+
+  for (i = 0; i < set->n; i++) {
+    if (e2e_peer_error (set->peers[i]))
+      return TRUE;
+    if (e2e_peer_video_tracks (set->peers[i]) < set->n - 1
+        || e2e_peer_min_video_frames (set->peers[i]) < set->min_frames)
+      return FALSE;
+  }
+  return TRUE;
+}

@@ -115,6 +115,22 @@ gchar *e2e_peer_video_publisher (E2ePeer * peer, guint i);
 const gchar *e2e_peer_participant_id (E2ePeer * peer);
 
 /* TAP helpers: prints "ok N - what" or "not ok N - what". */
+/* Meeting bots. A bot that joined @meeting (within 10 s) with loopback
+ * candidates, or NULL (and why in @error). */
+E2ePeer *e2e_meeting_bot_join (E2eServer * server, const gchar * token,
+    const gchar * name, const gchar * meeting, GError ** error);
+
+typedef struct
+{
+  E2ePeer **peers;
+  guint n;
+  guint min_frames;
+} E2ePeerSet;
+
+/* For e2e_wait_until: each peer decodes at least min_frames of a video
+ * track from every other peer (or one of them failed). */
+gboolean e2e_peers_see_each_other (gpointer peer_set);
+
 void e2e_tap (gboolean ok, const gchar * what);
 gboolean e2e_tap_failed (void);
 

@@ -44,29 +44,6 @@ typedef struct
   guint min_chunks;
 } ManifestWait;
 
-static gboolean
-joined_or_failed (gpointer data)
-{
-  E2ePeer *bot = data;
-
-  return e2e_peer_error (bot) != NULL || e2e_peer_participant_id (bot);
-}
-
-static gboolean
-everyone_sees_everyone (gpointer data)
-{
-  Bots *b = data;
-  guint i;
-
-  for (i = 0; i < b->n; i++) {
-    if (e2e_peer_error (b->bots[i]))
-      return TRUE;
-    if (e2e_peer_video_tracks (b->bots[i]) < b->n - 1
-        || e2e_peer_min_video_frames (b->bots[i]) < MIN_VIDEO_FRAMES)
-      return FALSE;
-  }
-  return TRUE;
-}
 
 /* The manifest's object, or NULL while it is missing or unreadable. */
 static JsonObject *
@@ -285,20 +262,14 @@ main (int argc, char **argv)
 
   ok = TRUE;
   for (i = 0; i < N_BOTS && ok; i++) {
-    E2ePeerConfig config = { 0 };
-
-    config.uri = e2e_server_ws_url (server);
-    config.token = tokens[i];
-    config.allow_loopback = TRUE;
-    config.name = users[i];
-    config.meeting = "m1";
-    b.bots[i] = e2e_peer_new (&config, &err);
-    ok = b.bots[i] != NULL && e2e_peer_start (b.bots[i])
-        && e2e_wait_until (joined_or_failed, b.bots[i], 10.0)
-        && e2e_peer_error (b.bots[i]) == NULL;
-    b.n = i + 1;
+    b.bots[i] = e2e_meeting_bot_join (server, tokens[i], users[i], "m1", &err);
+    if (b.bots[i] == NULL)
+      g_print ("# %s\n", err->message);
+    ok = b.bots[i] != NULL;
+    b.n = ok ? i + 1 : i;
   }
-  ok = ok && e2e_wait_until (everyone_sees_everyone, &b, DEADLINE_S);
+  ok = ok && e2e_wait_until (e2e_peers_see_each_other, &(E2ePeerSet) {
+        b.bots, b.n, MIN_VIDEO_FRAMES}, DEADLINE_S);
   e2e_tap (ok, "two bots meet through the SFU");
 
   rec_id = ok ? post_recording (server, admin, "start") : NULL;

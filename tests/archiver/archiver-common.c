@@ -197,6 +197,19 @@ test_add_row (const char *data_dir, const char *id, const char *meeting,
   g_assert_no_error (err);
 }
 
+CnvRecording *
+test_get_row (const char *data_dir, const char *id)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CnvRecordings) r = cnv_recordings_open (data_dir, &err);
+  CnvRecording *rec;
+
+  g_assert_no_error (err);
+  rec = cnv_recordings_get (r, id, &err);
+  g_assert_no_error (err);
+  return rec;
+}
+
 void
 test_run_clear (TestRun * r)
 {

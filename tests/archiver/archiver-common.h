@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "recordings.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,9 @@ void test_make_recording (const char *dir, const char *recording_id,
 /* A row in <data>/convene.db, status stopped. */
 void test_add_row (const char *data_dir, const char *id, const char *meeting,
     const char *dir);
+
+/* The row of recording @id (asserts that it exists). */
+CnvRecording *test_get_row (const char *data_dir, const char *id);
 
 typedef struct
 {

@@ -66,19 +66,6 @@ recording_dir (Fixture * f, const char *id)
   return g_build_filename (f->data, "recordings", id, NULL);
 }
 
-static CnvRecording *
-get_row (Fixture * f, const char *id)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (CnvRecordings) r = cnv_recordings_open (f->data, &err);
-  CnvRecording *rec;
-
-  g_assert_no_error (err);
-  rec = cnv_recordings_get (r, id, &err);
-  g_assert_no_error (err);
-  return rec;
-}
-
 static void
 assemble (Fixture * f, const char *id, int expect_status, TestRun * run)
 {
@@ -137,7 +124,7 @@ test_assemble (Fixture * f, gconstpointer unused)
   g_assert_cmpint (g_stat (out, &st), ==, 0);
   g_test_message ("MP4: %" G_GINT64_FORMAT " bytes", (gint64) st.st_size);
 
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "ready");
   g_assert_cmpint (rec->progress, ==, 100);
   g_assert_cmpstr (rec->url, ==, out);
@@ -294,7 +281,7 @@ test_damaged (Fixture * f, gconstpointer unused)
   g_assert_nonnull (strstr (run.err, "chunk-00001.mkv is missing"));
   g_assert_nonnull (strstr (run.err, "chunk 3"));
   check_mp4 (out, 11 * SECOND_NS);
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "ready");
   test_run_clear (&run);
 }
@@ -327,7 +314,7 @@ test_recover (Fixture * f, gconstpointer unused)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.err, "2 recordings to assemble"));
   for (guint i = 0; i < 2; i++) {
-    g_autoptr (CnvRecording) rec = get_row (f, ids[i]);
+    g_autoptr (CnvRecording) rec = test_get_row (f->data, ids[i]);
 
     g_assert_cmpstr (rec->status, ==, "ready");
     g_assert_true (g_file_test (rec->url, G_FILE_TEST_IS_REGULAR));
@@ -353,7 +340,7 @@ test_no_manifest (Fixture * f, gconstpointer unused)
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
   test_add_row (f->data, id, "m6", dir);
   assemble (f, id, 1, &run);
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "failed");
   g_assert_nonnull (strstr (rec->error, "manifest.json"));
   test_run_clear (&run);

@@ -143,19 +143,6 @@ s3_args (Fixture * f, const char *access, const char *cmd, const char *id)
   return g_strv_builder_end (b);
 }
 
-static CnvRecording *
-get_row (Fixture * f, const char *id)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (CnvRecordings) r = cnv_recordings_open (f->data, &err);
-  CnvRecording *rec;
-
-  g_assert_no_error (err);
-  rec = cnv_recordings_get (r, id, &err);
-  g_assert_no_error (err);
-  return rec;
-}
-
 static size_t
 to_file (char *buf, size_t size, size_t n, void *user)
 {
@@ -236,7 +223,7 @@ test_put (Fixture * f, gconstpointer unused)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.err, "creating bucket recordings"));
   g_assert_null (strstr (run.err, "multipart"));
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "ready");
   want = g_strdup_printf ("http://127.0.0.1:%u/recordings/recordings/m1/%s"
       ".mp4", f->port, id);
@@ -267,7 +254,7 @@ test_multipart (Fixture * f, gconstpointer unused)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.err, "multipart upload"));
   g_assert_nonnull (strstr (run.err, "part 2/"));
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "ready");
   check_object (f, rec);
   test_run_clear (&run);
@@ -291,7 +278,7 @@ test_wrong_credentials (Fixture * f, gconstpointer unused)
   bad = s3_args (f, "NOT-S3RVER", "assemble", id);
   test_run_archiver ((const char *const *) bad, NULL, 120, &run);
   g_assert_cmpint (run.status, ==, 1);
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "failed");
   g_test_message ("error: %s", rec->error);
   g_assert_nonnull (strstr (rec->error, "HTTP 403"));
@@ -307,7 +294,7 @@ test_wrong_credentials (Fixture * f, gconstpointer unused)
   test_run_archiver ((const char *const *) good, NULL, 120, &run);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.err, "already assembled"));
-  rec2 = get_row (f, id);
+  rec2 = test_get_row (f->data, id);
   g_assert_cmpstr (rec2->status, ==, "ready");
   g_assert_false (g_file_test (mp4, G_FILE_TEST_EXISTS));
   test_run_clear (&run);
@@ -346,7 +333,7 @@ test_retry (Fixture * f, gconstpointer unused)
   g_printerr ("%s", text);
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
   g_assert_nonnull (strstr (text, "retrying in"));
-  rec = get_row (f, id);
+  rec = test_get_row (f->data, id);
   g_assert_cmpstr (rec->status, ==, "ready");
   check_object (f, rec);
 }

@@ -589,6 +589,82 @@ GST_START_TEST (test_leave_rejoin)
 
 GST_END_TEST;
 
+/* A publish offer from a participant "x": the bridge's answer, if any,
+ * comes back through on_sdp; we only check what the bridge does. */
+static void
+send_raw_offer (const gchar * pid, const gchar * text)
+{
+  GstSDPMessage *sdp = NULL;
+  GstWebRTCSessionDescription *desc;
+  g_autofree gchar *session = g_strdup_printf ("%s/publish", pid);
+  const gchar *tracks[] = { "video:cam0", NULL };
+
+  g_signal_emit_by_name (fx->ts, "participant-joined", pid, "mallory",
+      tracks);
+  gst_sdp_message_new (&sdp);
+  /* What does not parse as SDP at all is the signaller's to refuse; what
+   * does parse goes to the bridge. */
+  gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text), sdp);
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  g_signal_emit_by_name (fx->ts, "session-description", session, desc);
+  gst_webrtc_session_description_free (desc);
+}
+
+static guint
+pub_pads_of (const gchar * pid)
+{
+  guint n = 0;
+  GList *l;
+
+  g_mutex_lock (&fx->lock);
+  for (l = fx->pads; l; l = l->next) {
+    gchar *owner = NULL;
+
+    if (!GST_IS_PAD (l->data)
+        || !g_object_class_find_property (G_OBJECT_GET_CLASS (l->data),
+            "participant-id"))
+      continue;
+    g_object_get (l->data, "participant-id", &owner, NULL);
+    n += g_strcmp0 (owner, pid) == 0;
+    g_free (owner);
+  }
+  g_mutex_unlock (&fx->lock);
+  return n;
+}
+
+/* Bad offers (10,000 attribute lines; only a codec we cannot forward) get
+ * no pad and harm nobody: the next participant still publishes. */
+GST_START_TEST (test_bad_offers)
+{
+  GString *big = g_string_new ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+      "t=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n");
+  GstPad *pad;
+  guint i;
+
+  setup ();
+  for (i = 0; i < 10000; i++)
+    g_string_append_printf (big, "a=x-junk:%u\r\n", i);
+  send_raw_offer ("x1", big->str);
+  g_string_free (big, TRUE);
+  send_raw_offer ("x2", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+      "t=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=mid:0\r\na=sendonly\r\na=rtpmap:120 NOTACODEC/90000\r\n"
+      "a=fingerprint:sha-256 00:11\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\n");
+
+  /* p1, a well-behaved participant, still publishes. */
+  pad = publish_and_wait_pad ();
+  fail_unless (pad != NULL, "a good participant no longer publishes");
+  gst_object_unref (pad);
+  fail_unless_equals_int (pub_pads_of ("x1"), 0);
+  fail_unless_equals_int (pub_pads_of ("x2"), 0);
+  g_signal_emit_by_name (fx->ts, "participant-left", "x1");
+  g_signal_emit_by_name (fx->ts, "participant-left", "x2");
+  teardown ();
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_active_speaker_and_view)
 {
   setup ();
@@ -612,6 +688,7 @@ signalbridge_server_suite (void)
   tcase_add_test (tc, test_subscribe_offer);
   tcase_add_test (tc, test_leave_rejoin);
   tcase_add_test (tc, test_active_speaker_and_view);
+  tcase_add_test (tc, test_bad_offers);
   return s;
 }
 

@@ -99,6 +99,10 @@ struct _GstSignalBridge
   gboolean call_sent;
   gboolean renegotiate;
   gboolean signaller_running;
+  /* Remote answers applied so far (atomic): a track added mid-call sends
+   * nothing until the answer to the offer announcing it is in, see
+   * gstsignalbridgepads.c. */
+  gint answers_applied;
 
   GMutex pads_lock;             /* see PADS_LOCK */
   guint video_sink_count;

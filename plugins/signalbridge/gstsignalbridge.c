@@ -553,6 +553,22 @@ gst_signal_bridge_start_session (GstSignalBridge * self,
 }
 
 static void
+on_remote_answer_set (GstPromise * promise, gpointer user_data)
+{
+  GstSignalBridge *self = user_data;
+  const GstStructure *reply = NULL;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error"))
+    GST_WARNING_OBJECT (self, "the remote answer was refused: %"
+        GST_PTR_FORMAT, reply);
+  else
+    g_atomic_int_inc (&self->answers_applied);
+  gst_promise_unref (promise);
+}
+
+static void
 on_signaller_description (GstConveneSignaller * sig, const gchar * session_id,
     GstWebRTCSessionDescription * desc, GstSignalBridge * self)
 {
@@ -573,7 +589,8 @@ on_signaller_description (GstConveneSignaller * sig, const gchar * session_id,
         NULL);
   } else if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
     GST_DEBUG_OBJECT (self, "remote answer");
-    promise = NULL;
+    promise = gst_promise_new_with_change_func (on_remote_answer_set, self,
+        NULL);
   } else {
     GST_WARNING_OBJECT (self, "ignoring SDP of type %d", desc->type);
     return;

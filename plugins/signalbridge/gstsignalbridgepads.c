@@ -12,6 +12,8 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include <gst/video/video.h>
+
 #include "gstsignalbridge-private.h"
 #include "gstsignalbridgepad.h"
 
@@ -266,6 +268,30 @@ free_chain (gpointer chain)
   g_list_free_full (chain, gst_object_unref);
 }
 
+static GstPadProbeReturn
+hold_until_answered (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSignalBridge *self;
+  GstObject *parent = gst_pad_get_parent (pad);
+  gboolean open = TRUE;
+
+  /* pad belongs to webrtcbin, whose parent is the bridge. */
+  if (parent && GST_OBJECT_PARENT (parent)
+      && GST_IS_SIGNAL_BRIDGE (GST_OBJECT_PARENT (parent))) {
+    self = GST_SIGNAL_BRIDGE (GST_OBJECT_PARENT (parent));
+    open = g_atomic_int_get (&self->answers_applied) >=
+        GPOINTER_TO_INT (user_data);
+  }
+  if (parent)
+    gst_object_unref (parent);
+  if (!open)
+    return GST_PAD_PROBE_DROP;
+  /* The encoder's first keyframe was dropped: ask for another. */
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit
+      (GST_CLOCK_TIME_NONE, TRUE, 0));
+  return GST_PAD_PROBE_REMOVE;
+}
+
 GstPad *
 gst_signal_bridge_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
@@ -445,8 +471,16 @@ gst_signal_bridge_request_new_pad (GstElement * element,
    * negotiation-needed may already have fired (and been ignored) before the
    * preferences were set, so ask explicitly. */
   SESSION_LOCK (self);
-  if (self->in_call)
+  if (self->in_call) {
     self->renegotiate = TRUE;
+    /* Nothing goes out on it before the peer applied the offer that
+     * announces it: a webrtcbin that receives an SSRC it cannot map yet
+     * never shows that track. */
+    gst_pad_add_probe (webrtc_pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, hold_until_answered,
+        GINT_TO_POINTER (g_atomic_int_get (&self->answers_applied) + 1),
+        NULL);
+  }
   SESSION_UNLOCK (self);
   gst_signal_bridge_maybe_renegotiate (self);
 

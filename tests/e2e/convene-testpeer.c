@@ -11,7 +11,7 @@
  *
  *   convene-testpeer --uri WS --token T [--call USER] [--answer] [--relay]
  *       [--turn-server URI] [--stun-server URI] [--allow-loopback]
- *       [--video-codec vp8|h264] [--name NAME]
+ *       [--video-codec vp8|h264] [--meeting ID] [--name NAME]
  *
  *   --uri WS             signalling URL, e.g. ws://127.0.0.1:PORT/ws
  *   --token T            JWT from `convened token --user NAME`
@@ -24,6 +24,8 @@
  *   --allow-loopback     gather 127.0.0.1 host candidates (needed in a
  *                        loopback-only network namespace)
  *   --video-codec C      vp8 (default) or h264 for what we send
+ *   --meeting ID         join meeting ID once signed in (instead of --call
+ *                        or --answer); the token must allow that meeting
  *   --name NAME          prefix of the diagnostics on stderr
  *
  * It sends videotestsrc (320x240@30, VP8 or H.264) and audiotestsrc (Opus) through
@@ -40,6 +42,7 @@
  *                  calling, ringing, incoming, accepted, ended, disconnected
  *   selected_pair  local candidate type of the selected ICE pair from
  *                  webrtcbin's get-stats: host, srflx, prflx, relay, or none
+ *   participant_id (only in a meeting, once joined) our participant id
  *   error          (only after an element error) its message
  *
  * Diagnostics (call states, errors) go to stderr.  It exits 0 on SIGTERM or
@@ -49,6 +52,7 @@
  * error (for instance a refused token) once that error has been printed. */
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,8 +99,17 @@ print_status (gpointer user_data)
 {
   App *app = user_data;
   g_autofree gchar *json = e2e_peer_status_json (app->peer);
+  const gchar *pid = e2e_peer_participant_id (app->peer);
 
-  fprintf (stdout, "%s\n", json);
+  /* The status object ends with '}': the participant id goes in before it. */
+  if (pid && *pid && g_str_has_suffix (json, "}")) {
+    g_autofree gchar *esc = g_strescape (pid, NULL);
+
+    json[strlen (json) - 1] = '\0';
+    fprintf (stdout, "%s,\"participant_id\":\"%s\"}\n", json, esc);
+  } else {
+    fprintf (stdout, "%s\n", json);
+  }
   fflush (stdout);
   if (e2e_peer_error (app->peer)) {
     app->exit_code = 1;
@@ -122,7 +135,7 @@ int
 main (int argc, char **argv)
 {
   gchar *uri = NULL, *token = NULL, *call = NULL, *turn = NULL, *stun = NULL;
-  gchar *name = NULL, *codec = NULL;
+  gchar *name = NULL, *codec = NULL, *meeting = NULL;
   gboolean answer = FALSE, relay = FALSE, loopback = FALSE;
   GOptionEntry entries[] = {
     {"uri", 0, 0, G_OPTION_ARG_STRING, &uri, "Signalling URL", "WS"},
@@ -136,6 +149,8 @@ main (int argc, char **argv)
     {"allow-loopback", 0, 0, G_OPTION_ARG_NONE, &loopback,
         "Gather 127.0.0.1 host candidates", NULL},
     {"video-codec", 0, 0, G_OPTION_ARG_STRING, &codec, "vp8 or h264", "C"},
+    {"meeting", 0, 0, G_OPTION_ARG_STRING, &meeting, "Meeting to join",
+        "ID"},
     {"name", 0, 0, G_OPTION_ARG_STRING, &name, "Name in diagnostics", "NAME"},
     {NULL}
   };
@@ -171,6 +186,11 @@ main (int argc, char **argv)
     return 2;
   }
   config.video_codec = codec;
+  if (meeting && (call || answer)) {
+    g_printerr ("convene-testpeer: --meeting excludes --call and --answer\n");
+    return 2;
+  }
+  config.meeting = meeting;
 
   app.peer = e2e_peer_new (&config, &err);
   if (app.peer == NULL) {
@@ -210,5 +230,6 @@ main (int argc, char **argv)
   g_free (stun);
   g_free (name);
   g_free (codec);
+  g_free (meeting);
   return app.exit_code;
 }

@@ -100,11 +100,13 @@ export async function waitFor(fn, { timeout = 20000, interval = 200, what = 'con
   }
 }
 
-export function spawnTracked(cmd, args, { env, name, logFile } = {}) {
+// stdin 'pipe' is for programs that stop when their stdin closes (kafka-mock): the
+// pipe stays open until the child is stopped or the test process dies.
+export function spawnTracked(cmd, args, { env, name, logFile, stdin = 'ignore' } = {}) {
   const child = spawn(cmd, args, {
     env: { ...process.env, ...(env || {}) },
     detached: true, // own process group, so a kill reaches its children too
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
   children.add(child);
   child.name = name || path.basename(cmd);
@@ -134,7 +136,7 @@ export async function stopChild(child, timeout = 3000) {
   clearTimeout(t);
 }
 
-function waitForLine(child, re, timeout, what) {
+export function waitForLine(child, re, timeout, what) {
   return new Promise((resolve, reject) => {
     const found = child.output.map((l) => l.match(re)).find(Boolean);
     if (found) {

@@ -21,7 +21,12 @@ const SPEAKER_POLL_MS = 500;
 const SPEAKER_FLOOR = 0.0001;
 
 // Simulcast layers of the camera: the worker forwards to each subscriber the layer
-// that fits its tile and its bandwidth.
+// that fits its tile and its bandwidth. Off until the worker can take them:
+// Chromium announces simulcast layers by rid only (no a=ssrc), and webrtcbin 1.22
+// gives SSRCs it finds in no a=ssrc line no pad, so the camera never reached the
+// worker (docs/architecture.md, "Simulcast"). `?simulcast=1` turns it on for
+// whoever works on that.
+const SIMULCAST_TO_SFU = new URLSearchParams(window.location.search).get('simulcast') === '1';
 const SIMULCAST = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
@@ -228,7 +233,11 @@ class SfuPath extends EventTarget {
       this.pub.addTransceiver(track, { direction: 'sendonly', streams: [local] });
     }
     for (const track of local.getVideoTracks()) {
-      this.pub.addTransceiver(track, { direction: 'sendonly', streams: [local], sendEncodings: SIMULCAST.map((e) => ({ ...e })) });
+      this.pub.addTransceiver(track, {
+        direction: 'sendonly',
+        streams: [local],
+        ...(SIMULCAST_TO_SFU ? { sendEncodings: SIMULCAST.map((e) => ({ ...e })) } : {}),
+      });
     }
     if (this.meeting.screenStream) this.setScreen(this.meeting.screenStream);
   }

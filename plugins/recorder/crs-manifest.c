@@ -32,7 +32,8 @@ typedef struct
   guint64 start_running_time;
   guint64 duration;
   gint64 start_wallclock;
-  const gchar *wallclock_source;        /* static string */
+  gchar *wallclock_source;
+  guint segment;
   gboolean closed;
   gboolean discarded;
 } Chunk;
@@ -43,6 +44,7 @@ typedef struct
   gchar *dir;
   GArray *tracks;               /* Track */
   GArray *chunks;               /* Chunk, in index order */
+  guint next_index;             /* never reused, even for a discarded chunk */
 } Participant;
 
 struct _CrsManifest
@@ -51,8 +53,12 @@ struct _CrsManifest
   CrsFormat format;
   guint64 chunk_duration;
   gboolean complete;
+  guint segment;                /* of this run: 0, +1 per resume */
+  gchar *dir;                   /* NULL: do not look at the disk */
   GPtrArray *participants;      /* Participant */
 };
+
+G_DEFINE_QUARK (crs-manifest-error-quark, crs_manifest_error);
 
 static void
 track_clear (Track * t)
@@ -66,6 +72,7 @@ static void
 chunk_clear (Chunk * c)
 {
   g_free (c->file);
+  g_free (c->wallclock_source);
 }
 
 static void
@@ -98,30 +105,58 @@ crs_manifest_free (CrsManifest * m)
   if (!m)
     return;
   g_free (m->recording_id);
+  g_free (m->dir);
   g_ptr_array_unref (m->participants);
   g_free (m);
 }
 
 static gboolean
-dir_taken (CrsManifest * m, const gchar * dir)
+dir_taken (CrsManifest * m, Participant * other_than, const gchar * dir)
 {
   guint i;
 
   for (i = 0; i < m->participants->len; i++) {
     Participant *p = g_ptr_array_index (m->participants, i);
 
-    if (strcmp (p->dir, dir) == 0)
+    if (p != other_than && g_strcmp0 (p->dir, dir) == 0)
       return TRUE;
   }
   return FALSE;
+}
+
+static Participant *
+participant_new (const gchar * id)
+{
+  Participant *p = g_new0 (Participant, 1);
+
+  p->id = g_strdup (id);
+  p->tracks = g_array_new (FALSE, TRUE, sizeof (Track));
+  g_array_set_clear_func (p->tracks, (GDestroyNotify) track_clear);
+  p->chunks = g_array_new (FALSE, TRUE, sizeof (Chunk));
+  g_array_set_clear_func (p->chunks, (GDestroyNotify) chunk_clear);
+  return p;
+}
+
+/* A directory of its own, derived from the id. */
+static void
+assign_dir (CrsManifest * m, Participant * p)
+{
+  gchar *base = crs_participant_dir_name (p->id);
+  guint n;
+
+  p->dir = g_strdup (base);
+  for (n = 2; dir_taken (m, p, p->dir); n++) {
+    g_free (p->dir);
+    p->dir = g_strdup_printf ("%s-%u", base, n);
+  }
+  g_free (base);
 }
 
 guint
 crs_manifest_participant (CrsManifest * m, const gchar * id)
 {
   Participant *p;
-  gchar *base;
-  guint i, n;
+  guint i;
 
   for (i = 0; i < m->participants->len; i++) {
     p = g_ptr_array_index (m->participants, i);
@@ -129,19 +164,8 @@ crs_manifest_participant (CrsManifest * m, const gchar * id)
       return i;
   }
 
-  p = g_new0 (Participant, 1);
-  p->id = g_strdup (id);
-  base = crs_participant_dir_name (id);
-  p->dir = g_strdup (base);
-  for (n = 2; dir_taken (m, p->dir); n++) {
-    g_free (p->dir);
-    p->dir = g_strdup_printf ("%s-%u", base, n);
-  }
-  g_free (base);
-  p->tracks = g_array_new (FALSE, TRUE, sizeof (Track));
-  g_array_set_clear_func (p->tracks, (GDestroyNotify) track_clear);
-  p->chunks = g_array_new (FALSE, TRUE, sizeof (Chunk));
-  g_array_set_clear_func (p->chunks, (GDestroyNotify) chunk_clear);
+  p = participant_new (id);
+  assign_dir (m, p);
   g_ptr_array_add (m->participants, p);
   return m->participants->len - 1;
 }
@@ -169,6 +193,13 @@ crs_manifest_add_track (CrsManifest * m, guint p, const gchar * pad,
 
   g_return_if_fail (p < m->participants->len);
   part = g_ptr_array_index (m->participants, p);
+  for (guint i = 0; i < part->tracks->len; i++) {
+    Track *o = &g_array_index (part->tracks, Track, i);
+
+    if (o->kind == kind && g_strcmp0 (o->track_id, track_id) == 0
+        && g_strcmp0 (o->codec, codec) == 0)
+      return;
+  }
   t.pad = g_strdup (pad);
   t.track_id = g_strdup (track_id);
   t.kind = kind;
@@ -186,14 +217,27 @@ crs_manifest_open_chunk (CrsManifest * m, guint p,
 
   g_return_val_if_fail (p < m->participants->len, 0);
   part = g_ptr_array_index (m->participants, p);
-  c.index = part->chunks->len;
+  c.index = part->next_index;
   c.file = crs_chunk_file_name (part->dir, c.index, m->format);
+  /* Never overwrite: a file of that name is what a crashed run was
+   * writing (or a leftover we cannot account for). */
+  while (m->dir && c.index < G_MAXUINT) {
+    g_autofree gchar *path = g_build_filename (m->dir, c.file, NULL);
+
+    if (!g_file_test (path, G_FILE_TEST_EXISTS))
+      break;
+    c.index++;
+    g_free (c.file);
+    c.file = crs_chunk_file_name (part->dir, c.index, m->format);
+  }
+  part->next_index = c.index + 1;
   c.start_running_time = start_running_time;
   c.start_wallclock = start_wallclock;
-  c.wallclock_source = g_intern_string (wallclock_source);
+  c.wallclock_source = g_strdup (wallclock_source);
+  c.segment = m->segment;
   g_array_append_val (part->chunks, c);
   if (file)
-    *file = g_array_index (part->chunks, Chunk, c.index).file;
+    *file = g_array_index (part->chunks, Chunk, part->chunks->len - 1).file;
   return c.index;
 }
 
@@ -261,6 +305,32 @@ crs_manifest_n_closed (CrsManifest * m, guint p)
   return n;
 }
 
+guint
+crs_manifest_n_tracks (CrsManifest * m, guint p)
+{
+  g_return_val_if_fail (p < m->participants->len, 0);
+  return ((Participant *) g_ptr_array_index (m->participants, p))->tracks->len;
+}
+
+const gchar *
+crs_manifest_recording_id (CrsManifest * m)
+{
+  return m->recording_id;
+}
+
+guint
+crs_manifest_segment (CrsManifest * m)
+{
+  return m->segment;
+}
+
+void
+crs_manifest_set_directory (CrsManifest * m, const gchar * dir)
+{
+  g_free (m->dir);
+  m->dir = g_strdup (dir);
+}
+
 void
 crs_manifest_set_complete (CrsManifest * m)
 {
@@ -314,6 +384,8 @@ add_participant (JsonBuilder * b, Participant * p)
     json_builder_add_int_value (b, c->start_wallclock);
     json_builder_set_member_name (b, "wallclock_source");
     json_builder_add_string_value (b, c->wallclock_source);
+    json_builder_set_member_name (b, "segment");
+    json_builder_add_int_value (b, c->segment);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -339,6 +411,8 @@ crs_manifest_to_json (CrsManifest * m)
   json_builder_add_int_value (b, (gint64) m->chunk_duration);
   json_builder_set_member_name (b, "complete");
   json_builder_add_boolean_value (b, m->complete);
+  json_builder_set_member_name (b, "segment");
+  json_builder_add_int_value (b, m->segment);
   json_builder_set_member_name (b, "participants");
   json_builder_begin_array (b);
   for (i = 0; i < m->participants->len; i++)
@@ -350,6 +424,257 @@ crs_manifest_to_json (CrsManifest * m)
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   return json_generator_to_data (gen, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Resuming: the reader of what crs_manifest_to_json() writes */
+
+static gboolean
+bad (GError ** error, const gchar * what)
+{
+  g_set_error (error, CRS_MANIFEST_ERROR, CRS_MANIFEST_ERROR_PARSE,
+      "not a recording manifest: %s", what);
+  return FALSE;
+}
+
+static const gchar *
+get_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (!n || !JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/* FALSE if @name is there but is not an integer; *v untouched if absent. */
+static gboolean
+get_int (JsonObject * o, const gchar * name, gboolean required, gint64 * v)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (!n)
+    return !required;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *v = json_node_get_int (n);
+  return TRUE;
+}
+
+static JsonArray *
+get_array (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+/* "<dir>/<name>" exactly as crs_chunk_file_name() makes it: one plain
+ * directory, one plain file, nothing that leaves the recording. */
+static gchar *
+chunk_dir_of (const gchar * file)
+{
+  const gchar *slash = strchr (file, '/');
+
+  if (!slash || slash == file || strchr (slash + 1, '/') || !slash[1]
+      || file[0] == '.' || slash[1] == '.')
+    return NULL;
+  return g_strndup (file, slash - file);
+}
+
+static gint
+chunk_cmp (gconstpointer a, gconstpointer b)
+{
+  guint ia = ((const Chunk *) a)->index, ib = ((const Chunk *) b)->index;
+
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
+static gboolean
+load_tracks (Participant * p, JsonArray * tracks, GError ** error)
+{
+  for (guint i = 0; tracks && i < json_array_get_length (tracks); i++) {
+    JsonNode *n = json_array_get_element (tracks, i);
+    JsonObject *o;
+    const gchar *pad, *track_id, *kind, *codec;
+    Track t = { 0, };
+
+    if (!JSON_NODE_HOLDS_OBJECT (n))
+      return bad (error, "a track is not an object");
+    o = json_node_get_object (n);
+    pad = get_string (o, "pad");
+    track_id = get_string (o, "track_id");
+    kind = get_string (o, "kind");
+    codec = get_string (o, "codec");
+    if (!pad || !track_id || !kind || !codec)
+      return bad (error, "a track lacks pad, track_id, kind or codec");
+    if (g_strcmp0 (kind, crs_kind_name (CRS_KIND_AUDIO)) == 0)
+      t.kind = CRS_KIND_AUDIO;
+    else if (g_strcmp0 (kind, crs_kind_name (CRS_KIND_VIDEO)) == 0)
+      t.kind = CRS_KIND_VIDEO;
+    else
+      return bad (error, "unknown track kind");
+    t.pad = g_strdup (pad);
+    t.track_id = g_strdup (track_id);
+    t.codec = g_strdup (codec);
+    g_array_append_val (p->tracks, t);
+  }
+  return TRUE;
+}
+
+/* Call with @p->dir NULL; sets it from the chunks' files if there are any. */
+static gboolean
+load_chunks (Participant * p, JsonArray * chunks, guint * max_segment,
+    GError ** error)
+{
+  for (guint i = 0; chunks && i < json_array_get_length (chunks); i++) {
+    JsonNode *n = json_array_get_element (chunks, i);
+    JsonObject *o;
+    const gchar *file, *source;
+    g_autofree gchar *dir = NULL;
+    gint64 index = -1, start = 0, duration = 0, wall = 0, segment = 0;
+    Chunk c = { 0, };
+
+    if (!JSON_NODE_HOLDS_OBJECT (n))
+      return bad (error, "a chunk is not an object");
+    o = json_node_get_object (n);
+    file = get_string (o, "file");
+    source = get_string (o, "wallclock_source");
+    if (!file || !(dir = chunk_dir_of (file)))
+      return bad (error, "a chunk's file is not <participant>/<name>");
+    if (p->dir && strcmp (p->dir, dir) != 0)
+      return bad (error, "a participant's chunks are in two directories");
+    if (!get_int (o, "index", TRUE, &index) || index < 0 || index >= G_MAXUINT
+        || !get_int (o, "start_running_time_ns", FALSE, &start) || start < 0
+        || !get_int (o, "duration_ns", FALSE, &duration) || duration < 0
+        || !get_int (o, "start_wallclock_ns", FALSE, &wall)
+        || !get_int (o, "segment", FALSE, &segment) || segment < 0
+        || segment >= G_MAXUINT)
+      return bad (error, "a chunk has a bad index, time or segment");
+    for (guint j = 0; j < p->chunks->len; j++)
+      if (g_array_index (p->chunks, Chunk, j).index == index)
+        return bad (error, "two chunks have the same index");
+    if (!p->dir)
+      p->dir = g_steal_pointer (&dir);
+    c.index = index;
+    c.file = g_strdup (file);
+    c.start_running_time = start;
+    c.duration = duration;
+    c.start_wallclock = wall;
+    c.wallclock_source = g_strdup (source ? source : "pipeline-clock");
+    c.segment = segment;
+    c.closed = TRUE;
+    g_array_append_val (p->chunks, c);
+    p->next_index = MAX (p->next_index, c.index + 1);
+    *max_segment = MAX (*max_segment, c.segment);
+  }
+  g_array_sort (p->chunks, chunk_cmp);
+  return TRUE;
+}
+
+static gboolean
+load_participants (CrsManifest * m, JsonArray * parts, GError ** error)
+{
+  guint max_segment = 0;
+  gboolean any_chunk = FALSE;
+
+  for (guint i = 0; i < json_array_get_length (parts); i++) {
+    JsonNode *n = json_array_get_element (parts, i);
+    JsonObject *o;
+    const gchar *id;
+    Participant *p;
+
+    if (!JSON_NODE_HOLDS_OBJECT (n))
+      return bad (error, "a participant is not an object");
+    o = json_node_get_object (n);
+    id = get_string (o, "id");
+    if (!id)
+      return bad (error, "a participant has no id");
+    for (guint j = 0; j < m->participants->len; j++)
+      if (strcmp (((Participant *) g_ptr_array_index (m->participants,
+                      j))->id, id) == 0)
+        return bad (error, "a participant is listed twice");
+    if ((json_object_has_member (o, "tracks") && !get_array (o, "tracks"))
+        || (json_object_has_member (o, "chunks") && !get_array (o, "chunks")))
+      return bad (error, "tracks or chunks is not an array");
+    p = participant_new (id);
+    g_ptr_array_add (m->participants, p);
+    if (!load_tracks (p, get_array (o, "tracks"), error)
+        || !load_chunks (p, get_array (o, "chunks"), &max_segment, error))
+      return FALSE;
+    if (p->dir) {
+      any_chunk = TRUE;
+      for (guint j = 0; j + 1 < m->participants->len; j++)
+        if (g_strcmp0 (((Participant *) g_ptr_array_index (m->participants,
+                        j))->dir, p->dir) == 0)
+          return bad (error, "two participants share a directory");
+    }
+  }
+  /* Participants without chunks get their directory once every directory
+   * in use is known, so that they cannot take one of those. */
+  for (guint i = 0; i < m->participants->len; i++) {
+    Participant *p = g_ptr_array_index (m->participants, i);
+
+    if (!p->dir)
+      assign_dir (m, p);
+  }
+  if (any_chunk)
+    m->segment = MAX (m->segment, max_segment + 1);
+  return TRUE;
+}
+
+CrsManifest *
+crs_manifest_resume (const gchar * json, gssize len, CrsFormat format,
+    guint64 chunk_duration_ns, GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonObject *o;
+  JsonArray *parts;
+  const gchar *id;
+  gint64 version = 0, segment = 0;
+  CrsManifest *m;
+
+  if (!json_parser_load_from_data (parser, json, len, error))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    bad (error, "not a JSON object");
+    return NULL;
+  }
+  o = json_node_get_object (root);
+  if (!get_int (o, "version", TRUE, &version)) {
+    bad (error, "no version");
+    return NULL;
+  }
+  if (version != CRS_MANIFEST_VERSION) {
+    g_set_error (error, CRS_MANIFEST_ERROR, CRS_MANIFEST_ERROR_VERSION,
+        "manifest version %" G_GINT64_FORMAT ", expected %d", version,
+        CRS_MANIFEST_VERSION);
+    return NULL;
+  }
+  id = get_string (o, "recording_id");
+  parts = get_array (o, "participants");
+  if (!id || !parts) {
+    bad (error, "no recording_id or participants");
+    return NULL;
+  }
+  if (!get_int (o, "segment", FALSE, &segment) || segment < 0
+      || segment >= G_MAXUINT - 1) {
+    bad (error, "bad segment");
+    return NULL;
+  }
+
+  m = crs_manifest_new (id, format, chunk_duration_ns);
+  /* The run that wrote it had its own segment, even if it closed no
+   * chunk. */
+  m->segment = segment + 1;
+  if (!load_participants (m, parts, error)) {
+    crs_manifest_free (m);
+    return NULL;
+  }
+  return m;
 }
 
 static gboolean

@@ -25,19 +25,48 @@ G_BEGIN_DECLS
 
 typedef struct _CrsManifest CrsManifest;
 
+#define CRS_MANIFEST_ERROR (crs_manifest_error_quark ())
+typedef enum
+{
+  CRS_MANIFEST_ERROR_PARSE,     /* not JSON, or not shaped like a manifest */
+  CRS_MANIFEST_ERROR_VERSION,   /* a manifest of another format version */
+} CrsManifestError;
+GQuark crs_manifest_error_quark (void);
+
 CrsManifest *crs_manifest_new (const gchar * recording_id, CrsFormat format,
     guint64 chunk_duration_ns);
+/* Continues the recording described by @json (an existing manifest.json):
+ * its recording id, participants, tracks and closed chunks are kept,
+ * `complete` is false again and new chunks belong to the next segment.
+ * @format and @chunk_duration_ns are those of the new run.  Anything that
+ * is not a manifest of CRS_MANIFEST_VERSION we wrote is refused whole
+ * (NULL and @error): appending to a file we do not understand could list
+ * chunks that are not there. */
+CrsManifest *crs_manifest_resume (const gchar * json, gssize len,
+    CrsFormat format, guint64 chunk_duration_ns, GError ** error);
 void crs_manifest_free (CrsManifest * m);
+
+const gchar *crs_manifest_recording_id (CrsManifest * m);
+/* 0 for a new recording, incremented by each resume. */
+guint crs_manifest_segment (CrsManifest * m);
+/* Where the chunks go.  Once set, crs_manifest_open_chunk() never hands
+ * out a file name that already exists there (e.g. the chunk that was open
+ * when a previous run crashed). */
+void crs_manifest_set_directory (CrsManifest * m, const gchar * dir);
 
 /* Finds or adds a participant; returns its index. */
 guint crs_manifest_participant (CrsManifest * m, const gchar * id);
 const gchar *crs_manifest_participant_id (CrsManifest * m, guint p);
 const gchar *crs_manifest_participant_dir (CrsManifest * m, guint p);
 
+/* Adds a track unless the participant already has one with the same
+ * track id, kind and codec (a resumed recording, a returning participant). */
 void crs_manifest_add_track (CrsManifest * m, guint p, const gchar * pad,
     const gchar * track_id, CrsKind kind, const gchar * codec);
+guint crs_manifest_n_tracks (CrsManifest * m, guint p);
 
-/* Opens the participant's next chunk; returns its index and its file name
+/* Opens the participant's next chunk (after its highest index so far,
+ * skipping indexes whose file exists); returns its index and its file name
  * relative to the recording directory in *file. */
 guint crs_manifest_open_chunk (CrsManifest * m, guint p,
     guint64 start_running_time, gint64 start_wallclock,

@@ -265,6 +265,212 @@ test_manifest (void)
   crs_manifest_free (m);
 }
 
+/* Closes chunk @index of @p opened at @rt. */
+static void
+close_chunk (CrsManifest * m, guint p, guint64 rt)
+{
+  const gchar *file = NULL;
+
+  crs_manifest_open_chunk (m, p, rt, 1000 + rt, "rtcp-sr", &file);
+  g_assert_true (crs_manifest_close_chunk (m, p, file, rt + CRS_SECOND,
+          NULL, NULL, NULL, NULL));
+}
+
+static JsonArray *
+chunks_of (JsonObject * root, guint p)
+{
+  return json_object_get_array_member (json_array_get_object_element
+      (json_object_get_array_member (root, "participants"), p), "chunks");
+}
+
+/* A manifest left by a previous run is continued: nothing it lists is
+ * lost, numbering goes on, files on disk are never handed out again. */
+static void
+test_manifest_resume (void)
+{
+  CrsManifest *m = crs_manifest_new ("rec1", CRS_FORMAT_MATROSKA,
+      CRS_SECOND);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("crs-XXXXXX", &err);
+  g_autofree gchar *sub = g_build_filename (dir, "alice", NULL);
+  g_autofree gchar *partial = g_build_filename (sub, "chunk-00002.mkv", NULL);
+  const gchar *file = NULL;
+  JsonObject *root, *c;
+  JsonArray *chunks;
+  gchar *json;
+  guint a, b, bob;
+
+  a = crs_manifest_participant (m, "alice");
+  b = crs_manifest_participant (m, "b");
+  crs_manifest_add_track (m, a, "sink_0", "cam", CRS_KIND_VIDEO, "VP8");
+  crs_manifest_add_track (m, a, "sink_0", "cam", CRS_KIND_VIDEO, "VP8");
+  g_assert_cmpuint (crs_manifest_n_tracks (m, a), ==, 1);
+  close_chunk (m, a, 0);
+  close_chunk (m, a, CRS_SECOND);
+  /* the chunk open at the "crash" is not listed */
+  crs_manifest_open_chunk (m, a, 2 * CRS_SECOND, 0, "rtcp-sr", NULL);
+  crs_manifest_set_complete (m);
+  json = crs_manifest_to_json (m);
+  crs_manifest_free (m);
+  root = parse (json, parser);
+  g_assert_cmpint (json_object_get_int_member (root, "segment"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element
+          (chunks_of (root, 0), 0), "segment"), ==, 0);
+  g_assert_cmpuint (json_array_get_length (chunks_of (root, 1)), ==, 0);
+
+  /* the open chunk's file is on disk */
+  g_assert_no_error (err);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (partial, "x", 1, NULL));
+
+  m = crs_manifest_resume (json, -1, CRS_FORMAT_MATROSKA, 2 * CRS_SECOND,
+      &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (m);
+  g_free (json);
+  crs_manifest_set_directory (m, dir);
+  g_assert_cmpstr (crs_manifest_recording_id (m), ==, "rec1");
+  g_assert_cmpuint (crs_manifest_segment (m), ==, 1);
+  g_assert_cmpuint (crs_manifest_participant (m, "alice"), ==, a);
+  g_assert_cmpuint (crs_manifest_participant (m, "b"), ==, b);
+  g_assert_cmpuint (crs_manifest_n_closed (m, a), ==, 2);
+  /* the same track again is not a new track; another one is */
+  crs_manifest_add_track (m, a, "sink_3", "cam", CRS_KIND_VIDEO, "VP8");
+  crs_manifest_add_track (m, a, "sink_4", "mic", CRS_KIND_AUDIO, "OPUS");
+  g_assert_cmpuint (crs_manifest_n_tracks (m, a), ==, 2);
+  /* 2 is taken on disk though unlisted: 3 */
+  g_assert_cmpuint (crs_manifest_open_chunk (m, a, 0, 5, "pipeline-clock",
+          &file), ==, 3);
+  g_assert_cmpstr (file, ==, "alice/chunk-00003.mkv");
+  g_assert_true (crs_manifest_close_chunk (m, a, file, CRS_SECOND, NULL,
+          NULL, NULL, NULL));
+  /* a newcomer whose directory name clashes gets its own */
+  bob = crs_manifest_participant (m, "alice?");
+  g_assert_cmpstr (crs_manifest_participant_dir (m, bob), ==, "alice_");
+  g_assert_cmpstr (crs_manifest_participant_dir (m, b), ==, "b");
+  json = crs_manifest_to_json (m);
+  crs_manifest_free (m);
+
+  root = parse (json, parser);
+  g_assert_false (json_object_get_boolean_member (root, "complete"));
+  g_assert_cmpint (json_object_get_int_member (root, "segment"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (root, "chunk_duration_ns"),
+      ==, 2 * CRS_SECOND);
+  chunks = chunks_of (root, 0);
+  g_assert_cmpuint (json_array_get_length (chunks), ==, 3);
+  c = json_array_get_object_element (chunks, 1);
+  g_assert_cmpint (json_object_get_int_member (c, "index"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (c, "start_running_time_ns"),
+      ==, CRS_SECOND);
+  g_assert_cmpint (json_object_get_int_member (c, "start_wallclock_ns"),
+      ==, 1000 + CRS_SECOND);
+  g_assert_cmpint (json_object_get_int_member (c, "segment"), ==, 0);
+  c = json_array_get_object_element (chunks, 2);
+  g_assert_cmpint (json_object_get_int_member (c, "index"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (c, "segment"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (c, "wallclock_source"),
+      ==, "pipeline-clock");
+
+  /* a second resume is segment 2, even for a run that closed nothing */
+  m = crs_manifest_resume (json, -1, CRS_FORMAT_MPEGTS, CRS_SECOND, &err);
+  g_assert_no_error (err);
+  g_free (json);
+  json = crs_manifest_to_json (m);
+  crs_manifest_free (m);
+  m = crs_manifest_resume (json, -1, CRS_FORMAT_MPEGTS, CRS_SECOND, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (crs_manifest_segment (m), ==, 3);
+  g_assert_cmpuint (crs_manifest_open_chunk (m, a, 0, 5, "rtcp-sr", &file),
+      ==, 4);
+  g_assert_cmpstr (file, ==, "alice/chunk-00004.ts");
+  crs_manifest_free (m);
+  g_free (json);
+
+  g_unlink (partial);
+  g_rmdir (sub);
+  g_rmdir (dir);
+}
+
+/* Anything but a manifest we wrote is refused whole. */
+static void
+test_manifest_resume_refused (void)
+{
+  static const struct
+  {
+    const gchar *json;
+    gint code;                  /* -1: a JSON syntax error */
+  } cases[] = {
+    {"", -1},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"partici", -1},
+    {"[]", CRS_MANIFEST_ERROR_PARSE},
+    {"{}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 2, \"recording_id\": \"r\", \"participants\": []}",
+        CRS_MANIFEST_ERROR_VERSION},
+    {"{\"version\": \"1\", \"recording_id\": \"r\", \"participants\": []}",
+        CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"participants\": []}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\"}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": [1]}",
+        CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\"}, {\"id\": \"a\"}]}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": 0, "
+          "\"file\": \"../x.mkv\"}]}]}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": 0, "
+          "\"file\": \"/a/x.mkv\"}]}]}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": \"0\", "
+          "\"file\": \"a/x.mkv\"}]}]}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": 0, \"file\": \"a/0.mkv\"},"
+          "{\"index\": 0, \"file\": \"a/1.mkv\"}]}]}",
+        CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": 0, \"file\": \"a/0.mkv\"},"
+          "{\"index\": 1, \"file\": \"b/1.mkv\"}]}]}",
+        CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"chunks\": [{\"index\": 0, \"file\": \"a/0.mkv\"}]},"
+          "{\"id\": \"b\", \"chunks\": [{\"index\": 0, \"file\": \"a/1.mkv\"}]}"
+          "]}", CRS_MANIFEST_ERROR_PARSE},
+    {"{\"version\": 1, \"recording_id\": \"r\", \"participants\": "
+          "[{\"id\": \"a\", \"tracks\": [{\"pad\": \"s\", \"track_id\": \"t\","
+          "\"kind\": \"smell\", \"codec\": \"VP8\"}]}]}",
+        CRS_MANIFEST_ERROR_PARSE},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) err = NULL;
+    CrsManifest *m = crs_manifest_resume (cases[i].json, -1,
+        CRS_FORMAT_MATROSKA, CRS_SECOND, &err);
+
+    g_test_message ("case %u: %s", i, err ? err->message : "accepted");
+    g_assert_null (m);
+    g_assert_nonnull (err);
+    if (cases[i].code >= 0)
+      g_assert_error (err, CRS_MANIFEST_ERROR, cases[i].code);
+  }
+
+  /* a minimal hand-written one is fine: missing optional fields default */
+  {
+    g_autoptr (GError) err = NULL;
+    CrsManifest *m = crs_manifest_resume ("{\"version\": 1, "
+        "\"recording_id\": \"r\", \"participants\": [{\"id\": \"a\", "
+        "\"chunks\": [{\"index\": 4, \"file\": \"a/chunk-00004.mkv\"}]}]}",
+        -1, CRS_FORMAT_MATROSKA, CRS_SECOND, &err);
+
+    g_assert_no_error (err);
+    g_assert_cmpuint (crs_manifest_segment (m), ==, 1);
+    g_assert_cmpuint (crs_manifest_open_chunk (m, 0, 0, 0, "rtcp-sr",
+            NULL), ==, 5);
+    crs_manifest_free (m);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -274,5 +480,8 @@ main (int argc, char **argv)
   g_test_add_func ("/recorder/logic/wallclock", test_wallclock);
   g_test_add_func ("/recorder/logic/restamp", test_restamp);
   g_test_add_func ("/recorder/logic/manifest", test_manifest);
+  g_test_add_func ("/recorder/logic/manifest-resume", test_manifest_resume);
+  g_test_add_func ("/recorder/logic/manifest-resume-refused",
+      test_manifest_resume_refused);
   return g_test_run ();
 }

@@ -1352,11 +1352,74 @@ gst_chunk_recorder_sink_handle_message (GstBin * bin, GstMessage * msg)
   GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
 }
 
+/* Moves an unusable manifest.json out of the way (to the first free
+ * manifest.json.broken-<n>) rather than overwrite what someone may want to
+ * look at. */
+static gboolean
+move_aside (GstChunkRecorderSink * self, const gchar * path,
+    const gchar * why)
+{
+  guint n;
+
+  for (n = 1; n < 1000; n++) {
+    g_autofree gchar *aside = g_strdup_printf ("%s.broken-%u", path, n);
+
+    if (g_file_test (aside, G_FILE_TEST_EXISTS))
+      continue;
+    if (g_rename (path, aside) != 0)
+      break;
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("The recording manifest %s could not be resumed and was moved "
+            "to %s; starting a new manifest.", path, aside), ("%s", why));
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* The manifest to record into: the one in @dir if a previous run (e.g. a
+ * worker that was killed) left one, so that its chunks stay listed; else a
+ * new one.  NULL if an unusable manifest.json cannot be moved aside. */
+static CrsManifest *
+open_manifest (GstChunkRecorderSink * self, const gchar * dir,
+    const gchar * recording_id, CrsFormat format, guint64 chunk_duration)
+{
+  g_autofree gchar *path = g_build_filename (dir, CRS_MANIFEST_NAME, NULL);
+  g_autofree gchar *json = NULL;
+  g_autoptr (GError) err = NULL;
+  CrsManifest *m = NULL;
+  gsize len = 0;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    goto fresh;
+  if (g_file_get_contents (path, &json, &len, &err))
+    m = crs_manifest_resume (json, len, format, chunk_duration, &err);
+  if (!m) {
+    if (!move_aside (self, path, err->message))
+      return NULL;
+    goto fresh;
+  }
+  if (g_strcmp0 (crs_manifest_recording_id (m), recording_id) != 0)
+    GST_WARNING_OBJECT (self, "resuming recording %s although recording-id "
+        "is %s: the manifest keeps its id", crs_manifest_recording_id (m),
+        recording_id);
+  GST_INFO_OBJECT (self, "resuming %s as segment %u", path,
+      crs_manifest_segment (m));
+  goto done;
+
+fresh:
+  m = crs_manifest_new (recording_id, format, chunk_duration);
+done:
+  crs_manifest_set_directory (m, dir);
+  return m;
+}
+
 static gboolean
 start_recording (GstChunkRecorderSink * self)
 {
   g_autofree gchar *location = NULL;
   g_autofree gchar *recording_id = NULL;
+  g_autofree gchar *dir = NULL;
+  CrsManifest *manifest;
   CrsFormat format;
   guint64 chunk_duration;
 
@@ -1375,14 +1438,18 @@ start_recording (GstChunkRecorderSink * self)
     g_autofree gchar *abs = g_canonicalize_filename (location, NULL);
     recording_id = g_path_get_basename (abs);
   }
+  dir = g_canonicalize_filename (location, NULL);
+  manifest = open_manifest (self, dir, recording_id, format, chunk_duration);
+  if (!manifest)
+    goto move_aside_failed;
 
   REC_LOCK (self);
   g_free (self->dir);
-  self->dir = g_canonicalize_filename (location, NULL);
+  self->dir = g_steal_pointer (&dir);
   self->run_format = format;
   self->run_chunk_duration = chunk_duration;
   crs_manifest_free (self->manifest);
-  self->manifest = crs_manifest_new (recording_id, format, chunk_duration);
+  self->manifest = manifest;
   self->eos_posted = FALSE;
   self->n_running_mux = 0;
   REC_UNLOCK (self);
@@ -1397,6 +1464,11 @@ mkdir_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
       ("Could not create the recording directory \"%s\".", location),
       ("%s", g_strerror (errno)));
+  return FALSE;
+move_aside_failed:
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+      ("The recording manifest in \"%s\" is unusable and could not be "
+          "moved aside.", location), ("%s", g_strerror (errno)));
   return FALSE;
 }
 

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #include "recorder-test-util.h"
@@ -498,6 +499,100 @@ test_release_pad (void)
   rt_remove_tree (dir);
 }
 
+/* Pops the first warning posted so far; NULL if there is none. */
+static gchar *
+pop_warning (GstBus * bus)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_autoptr (GError) err = NULL;
+
+  if (!msg)
+    return NULL;
+  gst_message_parse_warning (msg, &err, NULL);
+  gst_message_unref (msg);
+  return g_strdup (err->message);
+}
+
+/* A manifest.json that is not ours is moved aside with a warning and a
+ * new recording starts; a leftover chunk file is not overwritten. */
+static void
+test_broken_manifest (void)
+{
+  g_autofree gchar *dir = rt_make_tmp_dir ();
+  g_autofree gchar *path = g_build_filename (dir, "manifest.json", NULL);
+  g_autofree gchar *aside1 = g_strconcat (path, ".broken-1", NULL);
+  g_autofree gchar *aside2 = g_strconcat (path, ".broken-2", NULL);
+  g_autofree gchar *sub = g_build_filename (dir, "default", NULL);
+  g_autofree gchar *leftover = g_build_filename (sub, "chunk-00000.mkv",
+      NULL);
+  g_autofree gchar *desc = g_strdup_printf (VP8_RTP ("90")
+      " ! chunkrecordersink name=r location=%s chunk-duration=1000000000 "
+      NONLIVE_QUEUE, dir);
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *warning = NULL;
+  g_autofree gchar *back = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstElement *rec;
+  GstBus *bus;
+  JsonObject *m;
+  JsonArray *chunks;
+  guint i;
+
+  g_assert_no_error (err);
+  g_assert_true (g_file_set_contents (path, "{\"version\": 1, \"partic", -1,
+          NULL));
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (leftover, "old", -1, NULL));
+
+  /* the recorder checks the manifest while going to PAUSED */
+  bus = gst_element_get_bus (pipeline);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  warning = pop_warning (bus);
+  g_assert_nonnull (warning);
+  g_assert_nonnull (strstr (warning, "manifest.json.broken-1"));
+  g_assert_true (g_file_get_contents (aside1, &back, NULL, NULL));
+  g_assert_cmpstr (back, ==, "{\"version\": 1, \"partic");
+  g_clear_pointer (&back, g_free);
+
+  rt_run_until_eos (pipeline, 60, NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  m = rt_load_manifest (dir);
+  g_assert_true (json_object_get_boolean_member (m, "complete"));
+  g_assert_cmpint (json_object_get_int_member (m, "segment"), ==, 0);
+  g_assert_cmpuint (rt_check_chunks (dir, m, TRUE, FALSE, NULL), >=, 2);
+  chunks = rt_participant_chunks (m, "default");
+  for (i = 0; i < json_array_get_length (chunks); i++)
+    g_assert_cmpint (json_object_get_int_member
+        (json_array_get_object_element (chunks, i), "index"), >, 0);
+  g_assert_true (g_file_get_contents (leftover, &back, NULL, NULL));
+  g_assert_cmpstr (back, ==, "old");
+  json_object_unref (m);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+
+  /* the next broken one goes next to it, not over it */
+  g_assert_true (g_file_set_contents (path, "garbage", -1, NULL));
+  rec = gst_element_factory_make ("chunkrecordersink", NULL);
+  g_object_set (rec, "location", dir, NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (rec, bus);
+  g_assert_cmpint (gst_element_set_state (rec, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_clear_pointer (&warning, g_free);
+  warning = pop_warning (bus);
+  g_assert_nonnull (warning);
+  g_assert_nonnull (strstr (warning, "manifest.json.broken-2"));
+  g_assert_true (g_file_get_contents (aside2, &back, NULL, NULL));
+  g_assert_cmpstr (back, ==, "garbage");
+  g_assert_true (g_file_test (aside1, G_FILE_TEST_IS_REGULAR));
+  gst_element_set_state (rec, GST_STATE_NULL);
+  gst_element_set_bus (rec, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (rec);
+  rt_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -515,5 +610,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recorder/element/bad-input", test_bad_input);
   g_test_add_func ("/recorder/element/slow-disk", test_slow_disk);
   g_test_add_func ("/recorder/element/release-pad", test_release_pad);
+  g_test_add_func ("/recorder/element/broken-manifest", test_broken_manifest);
   return g_test_run ();
 }

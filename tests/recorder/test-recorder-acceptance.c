@@ -12,9 +12,11 @@
  * meson runs each case as its own test so that they run in parallel. */
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #include "recorder-test-util.h"
@@ -135,6 +137,37 @@ wait_exit (GPid pid, guint timeout_s)
   return status;
 }
 
+/* Runs gst-launch-1.0 until the manifest in @dir lists @n_chunks closed
+ * chunks, then stops it: with Ctrl-C (and -e, so EOS first) or SIGKILL. */
+static void
+record_until (const gchar * const *pipeline_argv, const gchar * dir,
+    guint n_chunks, gboolean clean_stop)
+{
+  GPid pid = spawn_launch (pipeline_argv, clean_stop);
+  int status;
+
+  wait_closed_chunks (dir, n_chunks, 30, pid);
+  kill (pid, clean_stop ? SIGINT : SIGKILL);
+  status = wait_exit (pid, 20);
+  if (clean_stop) {
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  } else {
+    g_assert_true (WIFSIGNALED (status));
+  }
+  g_spawn_close_pid (pid);
+}
+
+/* Live VP8 + Opus into one chunkrecordersink, as gst-launch arguments
+ * after the recorder's own. */
+#define LIVE_AV_ARGV \
+    "videotestsrc", "is-live=true", "!", \
+    "video/x-raw,width=320,height=240,framerate=30/1", "!", \
+    "vp8enc", "deadline=1", "!", "rtpvp8pay", "!", "r.sink_0", \
+    "audiotestsrc", "is-live=true", "samplesperbuffer=960", "!", \
+    "audio/x-raw,rate=48000", "!", "opusenc", "!", "rtpopuspay", "!", \
+    "r.sink_1", NULL
+
 /* A recorder killed without warning leaves a valid manifest naming only
  * playable chunks. */
 static void
@@ -144,24 +177,12 @@ test_sigkill (void)
   g_autofree gchar *location = g_strdup_printf ("location=%s", dir);
   const gchar *argv[] = {
     "chunkrecordersink", "name=r", location, "chunk-duration=1000000000",
-    "videotestsrc", "is-live=true", "!",
-    "video/x-raw,width=320,height=240,framerate=30/1", "!",
-    "vp8enc", "deadline=1", "!", "rtpvp8pay", "!", "r.sink_0",
-    "audiotestsrc", "is-live=true", "samplesperbuffer=960", "!",
-    "audio/x-raw,rate=48000", "!", "opusenc", "!", "rtpopuspay", "!",
-    "r.sink_1", NULL
+    LIVE_AV_ARGV
   };
-  GPid pid = spawn_launch (argv, FALSE);
   JsonObject *m;
-  int status;
   guint n;
 
-  wait_closed_chunks (dir, 3, 30, pid);
-  kill (pid, SIGKILL);
-  status = wait_exit (pid, 10);
-  g_assert_true (WIFSIGNALED (status));
-  g_spawn_close_pid (pid);
-
+  record_until (argv, dir, 3, FALSE);
   m = rt_load_manifest (dir);
   g_assert_false (json_object_get_boolean_member (m, "complete"));
   n = rt_check_chunks (dir, m, TRUE, TRUE, NULL);
@@ -182,18 +203,10 @@ test_gst_launch_example (void)
     "rtpvp8pay", "!", "chunkrecordersink", location,
     "chunk-duration=2000000000", NULL
   };
-  GPid pid = spawn_launch (argv, TRUE);
   JsonObject *m;
-  int status;
   guint n;
 
-  wait_closed_chunks (dir, 2, 30, pid);
-  kill (pid, SIGINT);
-  status = wait_exit (pid, 20);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
-  g_spawn_close_pid (pid);
-
+  record_until (argv, dir, 2, TRUE);
   m = rt_load_manifest (dir);
   g_assert_true (json_object_get_boolean_member (m, "complete"));
   n = rt_check_chunks (dir, m, TRUE, FALSE, NULL);
@@ -201,6 +214,129 @@ test_gst_launch_example (void)
   g_test_message ("%u chunks after SIGINT", n);
   /* the two seen before Ctrl-C and the one it closed */
   g_assert_cmpuint (n, >=, 3);
+  json_object_unref (m);
+  rt_remove_tree (dir);
+}
+
+typedef struct
+{
+  dev_t dev;
+  ino_t ino;
+  gint64 mtime_ns;
+  goffset size;
+} FileId;
+
+/* Every file under @dir but the manifest: relative path -> FileId. */
+static void
+snapshot_files (const gchar * dir, const gchar * rel, GHashTable * out)
+{
+  g_autofree gchar *path = rel ? g_build_filename (dir, rel, NULL) :
+      g_strdup (dir);
+  GDir *d = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d))) {
+    g_autofree gchar *r = rel ? g_build_filename (rel, name, NULL) :
+        g_strdup (name);
+    g_autofree gchar *full = g_build_filename (dir, r, NULL);
+    GStatBuf st;
+    FileId *id;
+
+    g_assert_cmpint (g_stat (full, &st), ==, 0);
+    if (S_ISDIR (st.st_mode)) {
+      snapshot_files (dir, r, out);
+      continue;
+    }
+    if (g_str_has_prefix (r, "manifest.json"))
+      continue;
+    id = g_new0 (FileId, 1);
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    id->mtime_ns = (gint64) st.st_mtim.tv_sec * GST_SECOND +
+        st.st_mtim.tv_nsec;
+    id->size = st.st_size;
+    g_hash_table_insert (out, g_steal_pointer (&r), id);
+  }
+  g_dir_close (d);
+}
+
+/* A worker killed mid-meeting is restarted into the same directory: the
+ * second recorder appends to the first one's manifest, never overwrites a
+ * file, and the whole recording ends complete and playable. */
+static void
+test_resume_after_sigkill (void)
+{
+  g_autofree gchar *dir = rt_make_tmp_dir ();
+  g_autofree gchar *location = g_strdup_printf ("location=%s", dir);
+  const gchar *argv[] = {
+    "chunkrecordersink", "name=r", location, "chunk-duration=1000000000",
+    "recording-id=m1-20261121T120000Z", LIVE_AV_ARGV
+  };
+  g_autoptr (GHashTable) before = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) after = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter it;
+  gpointer key, value;
+  JsonObject *m;
+  JsonArray *chunks;
+  gint64 last_index = -1;
+  guint n1, i, n;
+
+  record_until (argv, dir, 2, FALSE);
+  m = rt_load_manifest (dir);
+  g_assert_false (json_object_get_boolean_member (m, "complete"));
+  n1 = json_array_get_length (rt_participant_chunks (m, "default"));
+  g_assert_cmpuint (n1, >=, 2);
+  json_object_unref (m);
+  snapshot_files (dir, NULL, before);
+
+  /* run 2, same location, stopped cleanly */
+  record_until (argv, dir, n1 + 2, TRUE);
+
+  m = rt_load_manifest (dir);
+  g_assert_true (json_object_get_boolean_member (m, "complete"));
+  g_assert_cmpstr (json_object_get_string_member (m, "recording_id"), ==,
+      "m1-20261121T120000Z");
+  g_assert_cmpint (json_object_get_int_member (m, "segment"), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (m,
+              "participants")), ==, 1);
+  chunks = rt_participant_chunks (m, "default");
+  n = json_array_get_length (chunks);
+  g_assert_cmpuint (n, >=, n1 + 2);
+  for (i = 0; i < n; i++) {
+    JsonObject *c = json_array_get_object_element (chunks, i);
+    const gchar *file = json_object_get_string_member (c, "file");
+    gint64 index = json_object_get_int_member (c, "index");
+    gint64 segment = json_object_get_int_member (c, "segment");
+
+    /* indexes grow: no duplicates, run 2 continues after run 1 */
+    g_assert_cmpint (index, >, last_index);
+    last_index = index;
+    g_assert_false (g_hash_table_contains (listed, file));
+    g_hash_table_add (listed, (gpointer) file);
+    /* the first run's chunks first, then the second's, never a file that
+     * was there before run 2 started */
+    g_assert_cmpint (segment, ==, i < n1 ? 0 : 1);
+    g_assert_true (g_hash_table_contains (before, file) == (i < n1));
+  }
+  /* what run 1 left (its chunks, and the one open at the kill) is
+   * untouched */
+  snapshot_files (dir, NULL, after);
+  g_hash_table_iter_init (&it, before);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    FileId *a = value, *b = g_hash_table_lookup (after, key);
+
+    g_assert_nonnull (b);
+    g_assert_true (a->dev == b->dev && a->ino == b->ino);
+    g_assert_cmpint (a->mtime_ns, ==, b->mtime_ns);
+    g_assert_cmpint (a->size, ==, b->size);
+  }
+  g_test_message ("run 1: %u chunks, both runs: %u, %u files before run 2",
+      n1, n, g_hash_table_size (before));
+  g_assert_cmpuint (rt_check_chunks (dir, m, TRUE, TRUE, NULL), ==, n);
   json_object_unref (m);
   rt_remove_tree (dir);
 }
@@ -214,5 +350,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recorder/acceptance/sigkill", test_sigkill);
   g_test_add_func ("/recorder/acceptance/gst-launch-example",
       test_gst_launch_example);
+  g_test_add_func ("/recorder/acceptance/resume-after-sigkill",
+      test_resume_after_sigkill);
   return g_test_run ();
 }

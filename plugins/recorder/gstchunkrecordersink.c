@@ -37,6 +37,12 @@
  * - `chunkrecordersink-chunk-closed` (the same plus `duration` and
  *   `wallclock`, Unix time in ns of the chunk's first buffer)
  *
+ * If #GstChunkRecorderSink:location already holds a manifest.json (a
+ * recorder that crashed and was restarted), the recording is continued:
+ * what it lists is kept, new chunks are numbered after it and marked with
+ * the next `segment`, and no existing file is overwritten.  A manifest
+ * that cannot be read is moved to manifest.json.broken-<n> with a warning.
+ *
  * See docs/recording.md for the manifest format.
  *
  * ## Example pipelines

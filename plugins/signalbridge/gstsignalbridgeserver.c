@@ -492,6 +492,8 @@ typedef struct
   gchar *kind;
   gchar **rids;
   guint rid_ext;
+  guint32 *sim_ssrcs;           /* SSRC-signalled simulcast, lowest first */
+  guint n_sim;
 } RidWait;
 
 static void
@@ -503,6 +505,7 @@ rid_wait_free (gpointer p)
   g_free (w->track_id);
   g_free (w->kind);
   g_strfreev (w->rids);
+  g_free (w->sim_ssrcs);
   g_free (w);
 }
 
@@ -519,13 +522,31 @@ read_rid (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   guint size = 0, layer = 0;
   gchar rid[17] = "";
 
+  guint32 ssrc;
+
   if (!(GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER)
       || buf == NULL || !gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_DROP;
-  if (gst_rtp_buffer_get_extension_onebyte_header (&rtp, w->rid_ext, 0,
-          &data, &size) && size > 0)
+  if (w->rid_ext > 0 && gst_rtp_buffer_get_extension_onebyte_header (&rtp,
+          w->rid_ext, 0, &data, &size) && size > 0)
     memcpy (rid, data, MIN (size, sizeof (rid) - 1));
+  ssrc = gst_rtp_buffer_get_ssrc (&rtp);
   gst_rtp_buffer_unmap (&rtp);
+
+  /* SSRC-signalled simulcast (a=ssrc-group:SIM): the SSRC is the layer. */
+  if (w->sim_ssrcs) {
+    for (layer = 0; layer < w->n_sim; layer++)
+      if (w->sim_ssrcs[layer] == ssrc)
+        break;
+    if (layer == w->n_sim) {
+      GST_WARNING_OBJECT (w->session->bridge, "%s: SSRC %u is in no SIM "
+          "group", w->session->id, ssrc);
+      return GST_PAD_PROBE_DROP;
+    }
+    expose_pub_pad (w->session->bridge, w->session, pad, w->track_id,
+        w->kind, layer, "");
+    return GST_PAD_PROBE_REMOVE;
+  }
 
   /* Without the extension (yet) the packet cannot be placed: drop it, the
    * next ones carry it. */
@@ -552,7 +573,8 @@ on_publish_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
   gchar *mid = NULL, *track_id = NULL, **rids = NULL;
   gchar kindbuf[16];
   const gchar *kind = NULL;
-  guint rid_ext = 0;
+  guint rid_ext = 0, n_sim = 0;
+  guint32 *sim_ssrcs = NULL;
   GstCaps *caps;
   const gchar *media = NULL;
 
@@ -578,6 +600,11 @@ on_publish_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
       track_id = g_strdup (info->track_id);
       rids = g_strdupv (info->rids);
       rid_ext = info->rid_ext;
+      if (info->sim_ssrcs) {
+        sim_ssrcs = g_memdup2 (info->sim_ssrcs,
+            sizeof (guint32) * info->n_sim);
+        n_sim = info->n_sim;
+      }
     }
   }
   if (track_id == NULL)
@@ -588,7 +615,7 @@ on_publish_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
   if (kind == NULL)
     kind = g_strcmp0 (media, "audio") == 0 ? "audio" : "video";
 
-  if (rids && rid_ext > 0) {
+  if ((rids && rid_ext > 0) || sim_ssrcs) {
     RidWait *w = g_new0 (RidWait, 1);
 
     w->session = session_ref (s);
@@ -596,6 +623,8 @@ on_publish_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
     w->kind = g_strdup (kind);
     w->rids = rids;
     w->rid_ext = rid_ext;
+    w->sim_ssrcs = g_steal_pointer (&sim_ssrcs);
+    w->n_sim = n_sim;
     rids = NULL;
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST, read_rid, w, rid_wait_free);
@@ -605,6 +634,7 @@ on_publish_pad_added (GstElement * webrtc, GstPad * pad, Session * s)
   if (caps)
     gst_caps_unref (caps);
   g_strfreev (rids);
+  g_free (sim_ssrcs);
   g_free (track_id);
   g_free (mid);
 }

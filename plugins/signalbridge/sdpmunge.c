@@ -20,6 +20,7 @@ mid_info_free (gpointer p)
   g_free (m->stream_id);
   g_free (m->track_id);
   g_strfreev (m->rids);
+  g_free (m->sim_ssrcs);
   g_free (m);
 }
 
@@ -75,6 +76,27 @@ convene_sdp_publish_tracks (const GstSDPMessage * sdp)
           && strstr (a->value, CONVENE_RID_EXT_URI)
           && !strstr (a->value, "repaired"))
         info->rid_ext = (guint) CLAMP (atoi (a->value), 0, 255);
+      /* "SIM 111 222 333": at most 4 layers, the first SIM group only. */
+      if (g_strcmp0 (a->key, "ssrc-group") == 0 && a->value
+          && g_str_has_prefix (a->value, "SIM ") && info->sim_ssrcs == NULL) {
+        gchar **tok = g_strsplit (a->value + 4, " ", 5);
+        guint k, n = 0;
+
+        info->sim_ssrcs = g_new0 (guint32, 4);
+        for (k = 0; tok[k] && n < 4; k++) {
+          gchar *end = NULL;
+          guint64 v = g_ascii_strtoull (tok[k], &end, 10);
+
+          if (end && *end == '\0' && end != tok[k] && v > 0 && v <= G_MAXUINT32)
+            info->sim_ssrcs[n++] = (guint32) v;
+        }
+        g_strfreev (tok);
+        info->n_sim = n;
+        if (n < 2) {
+          g_clear_pointer (&info->sim_ssrcs, g_free);
+          info->n_sim = 0;
+        }
+      }
     }
     g_hash_table_insert (mids, g_strdup (mid), info);
   }

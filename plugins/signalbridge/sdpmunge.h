@@ -29,6 +29,10 @@ typedef struct
   gchar *track_id;              /* second token of a=msid, else the mid */
   gchar **rids;                 /* a=simulcast:send order, NULL without */
   guint rid_ext;                /* extmap id of rtp-stream-id, 0 = none */
+  /* a=ssrc-group:SIM order (lowest layer first): SSRC-signalled simulcast,
+   * NULL without */
+  guint32 *sim_ssrcs;
+  guint n_sim;
 } ConveneMidInfo;
 
 /* mid -> ConveneMidInfo for every m-line of @offer that has a mid. */

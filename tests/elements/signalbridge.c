@@ -526,7 +526,17 @@ static const gchar *simulcast_offer =
     "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\n"
     "a=simulcast:send q;h;~f\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
-    "a=mid:2\r\na=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n";
+    "a=mid:2\r\na=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n"
+    /* SSRC-signalled simulcast (a munged Chromium offer), lowest first;
+     * a malformed SSRC is skipped, a second SIM group ignored. */
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:3\r\na=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n"
+    "a=ssrc-group:FID 111 444\r\n"
+    "a=ssrc-group:SIM 111 22x 222 333\r\na=ssrc-group:SIM 7 8\r\n"
+    "a=ssrc:111 cname:c\r\na=ssrc:222 cname:c\r\na=ssrc:333 cname:c\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:4\r\na=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n"
+    "a=ssrc-group:SIM 5\r\n";
 
 static const gchar *plain_answer =
     "v=0\r\no=- 2 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
@@ -546,7 +556,16 @@ GST_START_TEST (test_sdp_publish_tracks)
   fail_unless_equals_int (gst_sdp_message_new_from_text (simulcast_offer,
           &sdp), GST_SDP_OK);
   mids = convene_sdp_publish_tracks (sdp);
-  fail_unless_equals_int (g_hash_table_size (mids), 3);
+  fail_unless_equals_int (g_hash_table_size (mids), 5);
+  info = g_hash_table_lookup (mids, "3");
+  fail_unless_equals_int (info->n_sim, 3);
+  fail_unless_equals_int (info->sim_ssrcs[0], 111);
+  fail_unless_equals_int (info->sim_ssrcs[1], 222);
+  fail_unless_equals_int (info->sim_ssrcs[2], 333);
+  /* One SSRC is no simulcast. */
+  info = g_hash_table_lookup (mids, "4");
+  fail_unless (info->sim_ssrcs == NULL);
+  fail_unless_equals_int (info->n_sim, 0);
   info = g_hash_table_lookup (mids, "0");
   fail_unless_equals_string (info->stream_id, "s1");
   fail_unless_equals_string (info->track_id, "mic-1");

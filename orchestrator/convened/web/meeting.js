@@ -21,17 +21,55 @@ const SPEAKER_POLL_MS = 500;
 const SPEAKER_FLOOR = 0.0001;
 
 // Simulcast layers of the camera: the worker forwards to each subscriber the layer
-// that fits its tile and its bandwidth. Off until the worker can take them:
-// Chromium announces simulcast layers by rid only (no a=ssrc), and webrtcbin 1.22
-// gives SSRCs it finds in no a=ssrc line no pad, so the camera never reached the
-// worker (docs/architecture.md, "Simulcast"). `?simulcast=1` turns it on for
-// whoever works on that.
-const SIMULCAST_TO_SFU = new URLSearchParams(window.location.search).get('simulcast') === '1';
+// that fits its tile and its bandwidth. Chromium announces rid layers (sendEncodings)
+// with no a=ssrc line, and webrtcbin 1.22 makes no pad for an SSRC it finds in no
+// a=ssrc line, so the layers are signalled by SSRC instead: the offer gets an
+// a=ssrc-group:SIM with one SSRC per layer, lowest first (docs/architecture.md,
+// "Simulcast"). `?simulcast=rid` sends rid layers, `?simulcast=0` one encoding.
+const SIMULCAST_MODE = new URLSearchParams(window.location.search).get('simulcast') || 'ssrc';
 const SIMULCAST = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
   { rid: 'f', maxBitrate: 1500000 },
 ];
+
+// Adds SSRC-signalled simulcast (a=ssrc-group:SIM, plus an RTX SSRC per layer
+// when the m-line has an FID group) to the m-line that sends `trackId` (its
+// a=msid) in an offer. An offer that already has the group (Chromium keeps it
+// after the first) is left alone.
+export function addSimGroups(sdp, trackId) {
+  if (!trackId) return sdp;
+  const lines = sdp.split('\r\n').filter((l) => l.length > 0);
+  const start = lines.findIndex((l) => l.startsWith('a=msid:') && l.endsWith(` ${trackId}`));
+  if (start < 0) return sdp;
+  let begin = start;
+  while (begin > 0 && !lines[begin].startsWith('m=')) begin--;
+  let end = lines.findIndex((l, i) => i > begin && l.startsWith('m='));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(begin, end);
+  if (section.some((l) => l.startsWith('a=ssrc-group:SIM'))) return sdp;
+  const first = section.find((l) => /^a=ssrc:\d+ cname:/.test(l));
+  if (!first) return sdp;
+  const main = first.match(/^a=ssrc:(\d+) /)[1];
+  const cname = first.match(/cname:(\S+)/)[1];
+  const msidLine = section.find((l) => l.startsWith(`a=ssrc:${main} msid:`));
+  const msid = msidLine ? msidLine.slice(`a=ssrc:${main} msid:`.length) : null;
+  const fid = section.find((l) => l.startsWith(`a=ssrc-group:FID ${main} `));
+  const fresh = () => String(1 + Math.floor(Math.random() * 0xfffffffe));
+  const add = [];
+  const layers = [main];
+  const rtx = [];
+  for (let i = 1; i < SIMULCAST.length; i++) layers.push(fresh());
+  if (fid) for (let i = 1; i < SIMULCAST.length; i++) rtx.push(fresh());
+  for (const x of [...layers.slice(1), ...rtx]) {
+    add.push(`a=ssrc:${x} cname:${cname}`);
+    if (msid) add.push(`a=ssrc:${x} msid:${msid}`);
+  }
+  add.push(`a=ssrc-group:SIM ${layers.join(' ')}`);
+  rtx.forEach((r, i) => add.push(`a=ssrc-group:FID ${layers[i + 1]} ${r}`));
+  lines.splice(end, 0, ...add);
+  return `${lines.join('\r\n')}\r\n`;
+}
 
 function key(pid, kind) {
   return `${pid}|${kind}`;
@@ -236,7 +274,7 @@ class SfuPath extends EventTarget {
       this.pub.addTransceiver(track, {
         direction: 'sendonly',
         streams: [local],
-        ...(SIMULCAST_TO_SFU ? { sendEncodings: SIMULCAST.map((e) => ({ ...e })) } : {}),
+        ...(SIMULCAST_MODE === 'rid' ? { sendEncodings: SIMULCAST.map((e) => ({ ...e })) } : {}),
       });
     }
     if (this.meeting.screenStream) this.setScreen(this.meeting.screenStream);
@@ -245,8 +283,45 @@ class SfuPath extends EventTarget {
   async offerPublish() {
     if (this.pub.signalingState !== 'stable') return;
     if (this.pub.getTransceivers().length === 0) return;
-    await this.pub.setLocalDescription();
+    if (SIMULCAST_MODE === 'ssrc') {
+      const offer = await this.pub.createOffer();
+      const cam = this.camera();
+      await this.pub.setLocalDescription({ type: 'offer', sdp: addSimGroups(offer.sdp, cam && cam.sender.track.id) });
+      await this.scaleLayers();
+    } else {
+      await this.pub.setLocalDescription();
+    }
     this.send('publish', { type: 'sdp', sdp_type: 'offer', sdp: this.pub.localDescription.sdp });
+  }
+
+  // The camera's transceiver (its sender carries the simulcast layers).
+  camera() {
+    return this.pub.getTransceivers().find((x) => x.sender.track
+      && x.sender.track.kind === 'video' && !this.isScreen(x.sender.track)) || null;
+  }
+
+  isScreen(track) {
+    const s = this.meeting.screenStream;
+    return !!(s && s.getTracks().includes(track));
+  }
+
+  // Once the SIM group is set the sender has one encoding per layer: give them
+  // the sizes and bitrates of SIMULCAST (lowest first, as in the group).
+  async scaleLayers() {
+    const t = this.camera();
+    if (!t || this.layersScaled) return;
+    const params = t.sender.getParameters();
+    if (!params.encodings || params.encodings.length !== SIMULCAST.length) return;
+    params.encodings.forEach((e, i) => {
+      e.scaleResolutionDownBy = SIMULCAST[i].scaleResolutionDownBy || 1;
+      e.maxBitrate = SIMULCAST[i].maxBitrate;
+    });
+    try {
+      await t.sender.setParameters(params);
+      this.layersScaled = true;
+    } catch (e) {
+      console.warn('simulcast layers:', e);
+    }
   }
 
   send(session, msg) {

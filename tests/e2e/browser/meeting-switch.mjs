@@ -163,11 +163,12 @@ test('each page decodes the other through the worker, over publish + subscribe o
     const gaps = await page.evaluate(() => window.tileGaps);
     note(`${u}: longest frame gap per tile across the mesh → SFU switch: ${JSON.stringify(gaps)} ms`);
     if (switched.get(u).complete) assert.ok(gaps[`${other}/camera`] < 1000, `${u}: ${other}'s tile kept playing across the switch`);
-    // The publish offer asks for the three simulcast layers.
+    // The publish offer announces the three simulcast layers by SSRC
+    // (a=ssrc-group:SIM, lowest first; docs/architecture.md "Simulcast").
     const offered = await page.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
       .map((pc) => (pc.localDescription && pc.localDescription.type === 'offer' ? pc.localDescription.sdp : ''))
-      .find((sdp) => /a=simulcast:send/.test(sdp)) || '');
-    assert.match(offered, /a=simulcast:send q;h;f/);
+      .find((sdp) => /a=ssrc-group:SIM/.test(sdp)) || '');
+    assert.match(offered, /a=ssrc-group:SIM \d+ \d+ \d+\r\n/);
   }
   const peers = await standin.evaluate(() => window.standin.peers);
   assert.deepEqual(peers.map((p) => [p.publish, p.subscribe]), [['connected', 'connected'], ['connected', 'connected']]);

@@ -42,6 +42,10 @@
  *                  calling, ringing, incoming, accepted, ended, disconnected
  *   selected_pair  local candidate type of the selected ICE pair from
  *                  webrtcbin's get-stats: host, srflx, prflx, relay, or none
+ *   video_publishers  participant id of each video track's publisher, in
+ *                  the order of video_frames ("" outside meetings)
+ *   audio_publishers  the same for the remote audio tracks
+ *   audio_track_buffers  decoded audio buffers per remote audio track
  *   participant_id (only in a meeting, once joined) our participant id
  *   error          (only after an element error) its message
  *

@@ -239,12 +239,15 @@ struct _E2ePeer
   GstElement *bridge;
   guint bus_watch;
 
-  /* counters_lock protects video_frames, audio_buffers, first_frame_time:
-   * the pad probes run in streaming threads. */
+  /* counters_lock protects video_frames, video_publishers, audio_buffers,
+   * audio_frames, audio_publishers, first_frame_time: the pad probes run in
+   * streaming threads. */
   GMutex counters_lock;
   GArray *video_frames;         /* guint per video track */
   GPtrArray *video_publishers;  /* participant-id per video track, or "" */
   guint audio_buffers;
+  GArray *audio_frames;         /* guint per audio track */
+  GPtrArray *audio_publishers;  /* participant-id per audio track, or "" */
   gint64 first_frame_time;
 
   /* Main-thread only (bus watch): */
@@ -260,6 +263,7 @@ typedef struct
 {
   E2ePeer *peer;
   gint video_index;             /* -1 for audio */
+  gint audio_index;             /* -1 for video */
 } ProbeData;
 
 static GstPadProbeReturn
@@ -279,6 +283,7 @@ count_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       peer->first_frame_time = g_get_monotonic_time ();
   } else {
     peer->audio_buffers += n;
+    g_array_index (peer->audio_frames, guint, d->audio_index) += n;
   }
   g_mutex_unlock (&peer->counters_lock);
   return GST_PAD_PROBE_OK;
@@ -290,6 +295,8 @@ on_bridge_pad_added (GstElement * bridge, GstPad * pad, E2ePeer * peer)
   GstElement *queue, *sink;
   GstPad *sinkpad;
   ProbeData *d;
+  guint zero = 0;
+  gchar *publisher = NULL;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -297,21 +304,24 @@ on_bridge_pad_added (GstElement * bridge, GstPad * pad, E2ePeer * peer)
   d = g_new0 (ProbeData, 1);
   d->peer = peer;
   d->video_index = -1;
+  d->audio_index = -1;
+  /* In a meeting the pad names the participant whose track it is. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (pad),
+          "participant-id"))
+    g_object_get (pad, "participant-id", &publisher, NULL);
+  if (publisher == NULL)
+    publisher = g_strdup ("");
+  g_mutex_lock (&peer->counters_lock);
   if (g_str_has_prefix (GST_PAD_NAME (pad), "video_")) {
-    guint zero = 0;
-    gchar *publisher = NULL;
-
-    /* In a meeting the pad names the participant whose track it is. */
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (pad),
-            "participant-id"))
-      g_object_get (pad, "participant-id", &publisher, NULL);
-    g_mutex_lock (&peer->counters_lock);
     d->video_index = peer->video_frames->len;
     g_array_append_val (peer->video_frames, zero);
-    g_ptr_array_add (peer->video_publishers,
-        publisher ? publisher : g_strdup (""));
-    g_mutex_unlock (&peer->counters_lock);
+    g_ptr_array_add (peer->video_publishers, publisher);
+  } else {
+    d->audio_index = peer->audio_frames->len;
+    g_array_append_val (peer->audio_frames, zero);
+    g_ptr_array_add (peer->audio_publishers, publisher);
   }
+  g_mutex_unlock (&peer->counters_lock);
   if (d->video_index > 0 && peer->leave_extra_video_unlinked) {
     g_free (d);
     return;
@@ -412,6 +422,8 @@ e2e_peer_new (const E2ePeerConfig * config, GError ** error)
   g_mutex_init (&peer->counters_lock);
   peer->video_frames = g_array_new (FALSE, TRUE, sizeof (guint));
   peer->video_publishers = g_ptr_array_new_with_free_func (g_free);
+  peer->audio_frames = g_array_new (FALSE, TRUE, sizeof (guint));
+  peer->audio_publishers = g_ptr_array_new_with_free_func (g_free);
   peer->name = g_strdup (config->name ? config->name : "peer");
   peer->state = g_strdup ("none");
   peer->leave_extra_video_unlinked = config->leave_extra_video_unlinked;
@@ -525,6 +537,8 @@ e2e_peer_free (E2ePeer * peer)
     gst_object_unref (peer->bridge);
   g_array_unref (peer->video_frames);
   g_ptr_array_unref (peer->video_publishers);
+  g_array_unref (peer->audio_frames);
+  g_ptr_array_unref (peer->audio_publishers);
   g_free (peer->participant_id);
   g_mutex_clear (&peer->counters_lock);
   g_free (peer->name);
@@ -678,6 +692,22 @@ e2e_peer_selected_pair (E2ePeer * peer)
   return scan.type ? scan.type : g_strdup ("none");
 }
 
+/* Call with counters_lock taken */
+static void
+append_publishers (GString * s, const gchar * name, GPtrArray * publishers)
+{
+  guint i;
+
+  g_string_append_printf (s, ",\"%s\":[", name);
+  for (i = 0; i < publishers->len; i++) {
+    g_autofree gchar *esc = g_strescape (g_ptr_array_index (publishers, i),
+        NULL);
+
+    g_string_append_printf (s, "%s\"%s\"", i ? "," : "", esc);
+  }
+  g_string_append_c (s, ']');
+}
+
 gchar *
 e2e_peer_status_json (E2ePeer * peer)
 {
@@ -692,6 +722,16 @@ e2e_peer_status_json (E2ePeer * peer)
   g_string_append_printf (s, "],\"audio_buffers\":%u,\"state\":\"%s\","
       "\"selected_pair\":\"%s\"", e2e_peer_audio_buffers (peer),
       peer->state, pair);
+  /* Meetings: whose each track is, so a test checks every publisher. */
+  g_mutex_lock (&peer->counters_lock);
+  append_publishers (s, "video_publishers", peer->video_publishers);
+  append_publishers (s, "audio_publishers", peer->audio_publishers);
+  g_string_append (s, ",\"audio_track_buffers\":[");
+  for (i = 0; i < peer->audio_frames->len; i++)
+    g_string_append_printf (s, "%s%u", i ? "," : "",
+        g_array_index (peer->audio_frames, guint, i));
+  g_string_append_c (s, ']');
+  g_mutex_unlock (&peer->counters_lock);
   if (peer->error) {
     g_autofree gchar *esc = g_strescape (peer->error, NULL);
 

@@ -470,23 +470,29 @@ export function note(...parts) {
 }
 
 // Meeting tiles (<video data-participant>) with the decoding stats of the tracks they
-// show: each tile's video track is found by id among the inbound-rtp of every
-// RTCPeerConnection on the page, so the figures come from getStats(), not from the app.
+// show: each tile's track is found through its transceiver's mid among the inbound-rtp
+// of every RTCPeerConnection on the page, so the figures come from getStats(), not
+// from the app. Not by track id: gst bots name every track video_sink_0 /
+// audio_sink_0, so in an SFU subscribe session several remote tracks share one id.
 export async function tileMedia(page) {
   return page.evaluate(async () => {
     const byTrack = new Map();
     for (const pc of window.__pcs || []) {
       if (pc.connectionState === 'closed') continue;
-      const report = await pc.getStats();
-      report.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
+      const byMid = new Map();
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.mid !== undefined) byMid.set(s.mid, s);
       });
+      for (const tr of pc.getTransceivers()) {
+        const s = tr.mid !== null ? byMid.get(tr.mid) : null;
+        if (s && tr.receiver.track) byTrack.set(tr.receiver.track, s);
+      }
     }
     return [...document.querySelectorAll('#remote-videos video[data-participant]')].map((v) => {
       const track = v.srcObject && v.srcObject.getVideoTracks()[0];
-      const s = track ? byTrack.get(track.id) : null;
+      const s = track ? byTrack.get(track) : null;
       const audio = v.srcObject && v.srcObject.getAudioTracks()[0];
-      const a = audio ? byTrack.get(audio.id) : null;
+      const a = audio ? byTrack.get(audio) : null;
       return {
         user: v.dataset.user,
         pid: v.dataset.participant,
@@ -505,4 +511,24 @@ export async function tileMedia(page) {
 // The PeerConnections of the page that are not closed.
 export async function openPcCount(page) {
   return page.evaluate(() => (window.__pcs || []).filter((pc) => pc.connectionState !== 'closed').length);
+}
+
+// Every open PeerConnection's RTP streams as getStats() sees them, and its sending
+// transceivers (mid:direction/currentDirection), for a failure's diagnosis.
+export async function pcSummary(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__pcs.filter((x) => x.connectionState !== 'closed')) {
+      const rtp = [];
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp') rtp.push(`in ${s.kind} mid=${s.mid} ${s.trackIdentifier} pkts=${s.packetsReceived} frames=${s.framesDecoded ?? '-'} kf=${s.keyFramesDecoded ?? '-'} pli=${s.pliCount ?? '-'}`);
+        if (s.type === 'outbound-rtp') rtp.push(`out ${s.kind} rid=${s.rid ?? '-'} pkts=${s.packetsSent} ${s.frameWidth ?? ''}x${s.frameHeight ?? ''} plis=${s.pliCount ?? '-'}`);
+      });
+      const sending = pc.getTransceivers().filter((t) => t.direction === 'sendonly' || t.currentDirection === 'sendonly' || t.currentDirection === 'inactive')
+        .map((t) => `${t.mid}:${t.direction}/${t.currentDirection}`);
+      const remote = pc.remoteDescription ? pc.remoteDescription.sdp : '';
+      out.push({ state: pc.connectionState, signaling: pc.signalingState, sending, rtp, remote: remote.match(/^(m=\S+ \S+|a=msid:.*|a=(sendonly|recvonly|inactive|sendrecv))$/gm) });
+    }
+    return out;
+  });
 }

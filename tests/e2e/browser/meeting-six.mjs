@@ -259,7 +259,7 @@ const LATE_SCRIPT = `(() => {
 // 300 ms, but the bots' keyframes reach the router 1.5-1.9 s later, after the
 // router's own retries (worker log: "keyframe request upstream of sfuroutersinkpadN"
 // at gate opening, then "switch to layer 0" for that subscriber 1.5-1.9 s on).
-test(`a late joiner decodes every publisher${PENDING ? ` within ${LATE_FIRST_FRAME_MS} ms` : ''} of its subscribe session connecting`, async () => {
+test(`a late joiner decodes every publisher ${PENDING ? `within ${LATE_FIRST_FRAME_MS} ms of` : '(first frames timed from'} its subscribe session connecting${PENDING ? '' : ')'}`, async () => {
   const ctx = await newUserContext(browser);
   await ctx.addInitScript(LATE_SCRIPT);
   const page = await openPage(ctx, `${server.url}/?token=${server.token(LATE, { meeting: MEETING })}&meeting=${MEETING}`);

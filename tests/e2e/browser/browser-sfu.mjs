@@ -1,4 +1,4 @@
-// meeting-sfu: two Chromium pages in one meeting with mesh-max=1, so convened runs
+// browser-sfu: two Chromium pages in one meeting with mesh-max=1, so convened runs
 // the real media worker (convene-worker with pipelines/meeting.pipeline): both pages
 // publish to it (simulcast) and subscribe from it, and each decodes the other's
 // camera through it, mapped to the right participant by msid.

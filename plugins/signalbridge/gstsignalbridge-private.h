@@ -34,8 +34,9 @@ typedef struct _GstSignalBridgeParticipant GstSignalBridgeParticipant;
  * session; it is never held while calling into webrtcbin, the signaller or
  * the pad/element API, so it nests with no other lock but GST_OBJECT_LOCK.
  * MEETING_LOCK (client in a meeting, gstsignalbridgemeeting.c) protects
- * sfu_id, own_participant_id_client, sub_webrtcbin, sub_mids, ready_pending
- * and ready_timer; like SERVER_LOCK it is never held across calls out.
+ * sfu_id, own_participant_id_client, sub_webrtcbin, sub_mids, ready_pending,
+ * ready_timer, published and pub_webrtcbin; like SERVER_LOCK it is never held
+ * across calls out.
  * teardown_lock (server role) protects server_pausing and is held while a
  * session's webrtcbin is stopped, so that PLAYING -> PAUSED waits for it.
  * Lock order: SESSION_LOCK, PADS_LOCK, STATS_LOCK, then GST_OBJECT_LOCK;
@@ -125,6 +126,10 @@ struct _GstSignalBridge
   GHashTable *sub_mids;         /* its last offer: mid -> ConveneMidInfo */
   gboolean ready_pending;       /* media-ready owed after a mode switch */
   GstClockID ready_timer;
+  gboolean published;           /* a publish session was started */
+  /* The publish session with a restarted worker, owned; NULL while the
+   * element's own webrtcbin publishes (the first worker). */
+  GstElement *pub_webrtcbin;
 
   GMutex server_lock;           /* see SERVER_LOCK */
   GHashTable *participants;     /* id -> GstSignalBridgeParticipant */

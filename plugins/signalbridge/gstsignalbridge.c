@@ -18,7 +18,12 @@
  * with #GstSignalBridge:meeting it joins that meeting instead and, on the
  * SFU path, publishes its sink pads' tracks to the media worker and exposes
  * every other participant's tracks as src pads whose `participant-id` names
- * the publisher.
+ * the publisher.  If the meeting's media worker dies and convened restarts
+ * it, the element publishes and subscribes again: the old worker's src pads
+ * go silent (no EOS; they end with the element) and the new worker's tracks
+ * come as new src pads with the same `participant-id` and `track-id`, so an
+ * application links those as it did the first ones (a gst-launch line,
+ * which links a sometimes pad once, keeps showing the last frame).
  *
  * In the server role (`role=server`, inside the media worker) it is the
  * meeting's SFU participant: each participant's published tracks appear as

@@ -359,13 +359,14 @@ got_caps (Republish * r)
         g_atomic_rc_box_acquire (r), republish_unref);
 }
 
-static GstPadProbeReturn
-wait_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* After webrtcbin took the caps in (a probe would run before that). */
+static void
+on_caps (GstPad * pad, GParamSpec * pspec, Republish * r)
 {
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
-  got_caps (user_data);
-  return GST_PAD_PROBE_REMOVE;
+  if (!gst_pad_has_current_caps (pad))
+    return;
+  g_signal_handlers_disconnect_by_func (pad, on_caps, r);
+  got_caps (r);
 }
 
 /* Runs when the payloader's src pad is idle: nothing is being pushed, so
@@ -484,8 +485,8 @@ republish (GstSignalBridge * self, const gchar * sfu)
     Move *m = l->data;
 
     m->r = g_atomic_rc_box_acquire (r);
-    gst_pad_add_probe (m->to, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        wait_caps, g_atomic_rc_box_acquire (r), republish_unref);
+    g_signal_connect_data (m->to, "notify::caps", G_CALLBACK (on_caps),
+        g_atomic_rc_box_acquire (r), (GClosureNotify) republish_unref, 0);
     gst_pad_add_probe (m->paysrc, GST_PAD_PROBE_TYPE_IDLE, move_chain, m,
         move_free);
   }

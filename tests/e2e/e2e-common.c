@@ -785,6 +785,10 @@ void
 e2e_tap (gboolean ok, const gchar * what)
 {
   g_print ("%sok %u - %s\n", ok ? "" : "not ", ++tap_count, what);
+  /* Also on stderr, which meson prints for a failed test next to the
+   * programs' own diagnostics (it keeps only a summary of the TAP). */
+  if (!ok)
+    g_printerr ("not ok %u - %s\n", tap_count, what);
   if (!ok)
     tap_failed = TRUE;
 }

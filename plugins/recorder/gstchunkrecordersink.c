@@ -103,8 +103,13 @@ enum
 #define QUEUE_MAX_BYTES (32 * 1024 * 1024)
 /* How long the first track of a participant waits for the participant's
  * other requested pads to negotiate, so that they all go into one
- * container (a track cannot join a container once it is written). */
-#define GATE_TIMEOUT_US (500 * G_TIME_SPAN_MILLISECOND)
+ * container (a track cannot join a container once it is written). In the
+ * media worker a video track's caps come with its first keyframe, which
+ * the publisher sends on a keyframe request: over a loaded machine's RTCP
+ * that took more than the 0.5 s this once was, and the recording lost the
+ * participant's video. Meanwhile the waiting track's leaky queue drops its
+ * oldest data. */
+#define GATE_TIMEOUT_US (5 * G_TIME_SPAN_SECOND)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK,

@@ -229,7 +229,9 @@ class SfuPath extends EventTarget {
     this.meeting = meeting;
     this.sfu = sfu;
     this.streams = new Map();
-    this.trackOwner = new Map(); // remote track id → publisher participant_id
+    // Remote transceiver mid → publisher participant_id. Not by track id: every gst
+    // bot names its camera video_sink_0, and Chromium keeps that id for each.
+    this.trackOwner = new Map();
     this.closed = false;
     this.pubChain = Promise.resolve();
     this.subChain = Promise.resolve();
@@ -400,7 +402,7 @@ class SfuPath extends EventTarget {
     const track = ev.track;
     const pid = ev.streams[0] ? ev.streams[0].id : null;
     if (!pid) return;
-    this.trackOwner.set(track.id, pid);
+    if (ev.transceiver && ev.transceiver.mid) this.trackOwner.set(ev.transceiver.mid, pid);
     const published = msidTrack(this.sub.remoteDescription && this.sub.remoteDescription.sdp, ev.transceiver && ev.transceiver.mid);
     const kind = this.classify(pid, track, published || track.id);
     const k = key(pid, kind);
@@ -454,7 +456,7 @@ class SfuPath extends EventTarget {
   // Packets arrived on the subscribe session for one of the publisher's tracks.
   async receivingFrom(pid, kind) {
     const stats = await inboundTracks(this.sub);
-    return stats.some((s) => s.kind === kind && this.trackOwner.get(s.trackIdentifier) === pid);
+    return stats.some((s) => s.kind === kind && this.trackOwner.get(s.mid) === pid);
   }
 
   pcs() {

@@ -32,7 +32,7 @@ test-asan: deps-test
 	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 --no-suite pending $(TESTS)
+	  meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 --no-suite pending --no-suite no-asan $(TESTS)
 
 # A timed libFuzzer run of every fuzz target (clang). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300
